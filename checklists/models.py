@@ -1,0 +1,108 @@
+"""Checklist templates: versioned, with sections and items.
+
+A template version that a release uses is never changed again: editing it creates the
+next version (see services.template_update). Items keep a stable `key` across versions,
+which is how a release upgrading to a newer version matches its items.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.db import models
+from django.db.models import Q
+
+
+class Category(models.TextChoices):
+    CODE_REVIEW = "code_review", "Code review"
+    FUNCTIONAL_TESTING = "functional_testing", "Functional testing"
+    PERFORMANCE = "performance", "Performance"
+    SECURITY = "security", "Security"
+    DATA_BACKUP = "data_backup", "Data & backup"
+    MIGRATION = "migration", "Migration"
+    ROLLBACK = "rollback", "Rollback"
+    INFRASTRUCTURE = "infrastructure", "Infrastructure & configuration"
+    DEPLOYMENT = "deployment", "Deployment"
+    DEPENDENCIES = "dependencies", "Dependencies"
+    ACCESS_CONTROL = "access_control", "Access control"
+    MONITORING = "monitoring", "Monitoring & alerting"
+    DOCUMENTATION = "documentation", "Documentation"
+    TRAINING = "training", "Training"
+    LEGAL_COMPLIANCE = "legal_compliance", "Legal & compliance"
+    COMMUNICATION = "communication", "Announcements & communication"
+    SUPPORT = "support", "Support"
+    GO_LIVE = "go_live", "Go-live"
+    OTHER = "other", "Other"
+
+
+class Flag(models.TextChoices):
+    """Well-known release flags that switch conditional items on (any slug may be used)."""
+
+    DATABASE_MIGRATION = "database_migration", "Database migration"
+    DOWNTIME = "downtime", "Downtime"
+    CUSTOMER_FACING = "customer_facing", "Customer facing"
+    SECURITY_SENSITIVE = "security_sensitive", "Security sensitive"
+
+
+class ChecklistTemplate(models.Model):
+    slug = models.SlugField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    language = models.CharField(max_length=10, default="en")
+    is_builtin = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["slug", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="template_slug_version_unique"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="template_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (v{self.version})"
+
+
+class TemplateSection(models.Model):
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="sections")
+    title = models.CharField(max_length=200)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TemplateItem(models.Model):
+    template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="items")
+    section = models.ForeignKey(TemplateSection, on_delete=models.CASCADE, related_name="items")
+    key = models.SlugField(max_length=100)
+    order = models.PositiveIntegerField(default=0)
+    title = models.CharField(max_length=300)
+    guidance = models.TextField(blank=True)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    required = models.BooleanField(default=True)
+    approver_role = models.ForeignKey(
+        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    required_signoffs = models.PositiveSmallIntegerField(default=1)
+    evidence_required = models.BooleanField(default=False)
+    due_offset_days = models.IntegerField(default=0)
+    condition_flag = models.CharField(max_length=50, blank=True)
+
+    class Meta:
+        ordering = ["section__order", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "key"], name="template_item_key_unique"),
+            models.CheckConstraint(
+                condition=Q(approver_role__isnull=False) | Q(required_signoffs=0),
+                name="template_item_role_for_signoffs",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,90 @@
+"""The one error type the services raise, and the sentinel for "field not given".
+
+Services raise a DomainError subclass; the API maps `kind` to a status code in one
+exception handler (invalid 400, forbidden 403, not_found 404, conflict 409), the browser
+views turn it into a message. `failures` lists every unmet condition, not just the first.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+
+class _Unset:
+    _instance: _Unset | None = None
+
+    def __new__(cls) -> _Unset:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+UNSET: Final = _Unset()
+
+
+class DomainError(Exception):
+    kind = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        failures: list[dict[str, Any]] | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.failures = failures or []
+        self.fields = fields or {}
+
+    def __str__(self) -> str:
+        if self.failures:
+            return f"{self.message} ({'; '.join(f['message'] for f in self.failures)})"
+        if self.fields:
+            parts = [f"{k}: {' '.join(v)}" for k, v in self.fields.items()]
+            return f"{self.message} ({'; '.join(parts)})"
+        return self.message
+
+    @property
+    def failure_codes(self) -> list[str]:
+        return [f["code"] for f in self.failures]
+
+
+class Invalid(DomainError):
+    """Bad input: the request itself is wrong (400)."""
+
+    kind = "invalid"
+
+    @classmethod
+    def field(cls, name: str, message: str, *, code: str = "invalid") -> Invalid:
+        return cls(message, code=code, fields={name: [message]})
+
+
+class Forbidden(DomainError):
+    """The actor may see the object but may not do this (403)."""
+
+    kind = "forbidden"
+
+
+class NotFound(DomainError):
+    """The actor may not see the object, or it does not exist (404)."""
+
+    kind = "not_found"
+
+
+class Conflict(DomainError):
+    """A refused state change or a conflicting write (409)."""
+
+    kind = "conflict"
+
+
+def failure(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "message": message, **extra}

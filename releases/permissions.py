@@ -1,0 +1,143 @@
+"""Who may see and do what with projects and releases. The only module that talks to
+django-guardian (object permissions on releases).
+
+- view a release: project members, users granted `view_release` on it (stakeholders,
+  assignees' viewers), its managers (`manage_release`), superusers.
+- manage a release: users granted `manage_release` on it, superusers.
+- create releases in a project / add members: project administrators, staff.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from guardian.shortcuts import assign_perm, remove_perm
+
+from .models import Project, ProjectMembership, Release, ReleaseUserObjectPermission
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    AnyUser = AbstractBaseUser | AnonymousUser
+
+VIEW = "view_release"
+MANAGE = "manage_release"
+OVERRIDE_FREEZE = "releases.override_freeze"
+
+
+def _is_active(user: AnyUser | None) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def _perm_rows(*, codenames: tuple[str, ...]) -> QuerySet[ReleaseUserObjectPermission]:
+    return ReleaseUserObjectPermission.objects.filter(
+        permission__codename__in=codenames, permission__content_type__app_label="releases"
+    )
+
+
+# --- releases ----------------------------------------------------------------------------
+
+
+def releases_visible_to(user: AnyUser | None) -> QuerySet[Release]:
+    if not _is_active(user):
+        return Release.objects.none()
+    if user.is_superuser:  # type: ignore[union-attr]
+        return Release.objects.all()
+    member = ProjectMembership.objects.filter(project=OuterRef("project_id"), user=user)
+    granted = _perm_rows(codenames=(VIEW, MANAGE)).filter(content_object=OuterRef("pk"), user=user)
+    return Release.objects.filter(Q(Exists(member)) | Q(Exists(granted)))
+
+
+def releases_managed_by(user: AnyUser | None) -> QuerySet[Release]:
+    if not _is_active(user):
+        return Release.objects.none()
+    if user.is_superuser:  # type: ignore[union-attr]
+        return Release.objects.all()
+    granted = _perm_rows(codenames=(MANAGE,)).filter(content_object=OuterRef("pk"), user=user)
+    return Release.objects.filter(Exists(granted))
+
+
+def can_view_release(user: AnyUser | None, release: Release) -> bool:
+    return releases_visible_to(user).filter(pk=release.pk).exists()
+
+
+def can_manage_release(user: AnyUser | None, release: Release) -> bool:
+    return releases_managed_by(user).filter(pk=release.pk).exists()
+
+
+def release_managers(release: Release) -> QuerySet:
+    User = get_user_model()
+    return User.objects.filter(
+        Exists(_perm_rows(codenames=(MANAGE,)).filter(content_object=release, user=OuterRef("pk")))
+    ).order_by("username")
+
+
+def users_who_can_view(release: Release) -> QuerySet:
+    User = get_user_model()
+    member = ProjectMembership.objects.filter(project=release.project_id, user=OuterRef("pk"))
+    granted = _perm_rows(codenames=(VIEW, MANAGE)).filter(content_object=release, user=OuterRef("pk"))
+    return User.objects.filter(is_active=True).filter(
+        Q(Exists(member)) | Q(Exists(granted)) | Q(is_superuser=True)
+    )
+
+
+def grant_manage(user: AnyUser, release: Release) -> None:
+    assign_perm(MANAGE, user, release)
+
+
+def revoke_manage(user: AnyUser, release: Release) -> None:
+    remove_perm(MANAGE, user, release)
+
+
+def grant_view(user: AnyUser, release: Release) -> None:
+    assign_perm(VIEW, user, release)
+
+
+def revoke_view(user: AnyUser, release: Release) -> None:
+    remove_perm(VIEW, user, release)
+
+
+def can_override_freeze(user: AnyUser | None) -> bool:
+    return _is_active(user) and user.has_perm(OVERRIDE_FREEZE)  # type: ignore[union-attr]
+
+
+# --- projects ----------------------------------------------------------------------------
+
+
+def projects_visible_to(user: AnyUser | None) -> QuerySet[Project]:
+    if not _is_active(user):
+        return Project.objects.none()
+    if user.is_superuser or user.is_staff:  # type: ignore[union-attr]
+        return Project.objects.all()
+    return Project.objects.filter(
+        Exists(ProjectMembership.objects.filter(project=OuterRef("pk"), user=user))
+    )
+
+
+def can_view_project(user: AnyUser | None, project: Project) -> bool:
+    return projects_visible_to(user).filter(pk=project.pk).exists()
+
+
+def can_administer_project(user: AnyUser | None, project: Project) -> bool:
+    """Create releases in it and manage its members."""
+    if not _is_active(user):
+        return False
+    if user.is_superuser or user.is_staff:  # type: ignore[union-attr]
+        return True
+    return ProjectMembership.objects.filter(
+        project=project, user=user, role=ProjectMembership.Role.ADMIN
+    ).exists()
+
+
+def can_create_project(user: AnyUser | None) -> bool:
+    return _is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]
+
+
+def can_manage_freeze_windows(user: AnyUser | None) -> bool:
+    return _is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]
+
+
+def can_manage_templates(user: AnyUser | None) -> bool:
+    return _is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]

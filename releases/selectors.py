@@ -1,0 +1,67 @@
+"""Reads of releases that cross relations or filter by permission."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+
+from approvals.selectors import readiness_subqueries
+
+from . import permissions
+from .models import FreezeWindow, Release
+
+
+def with_readiness(qs: QuerySet[Release]) -> QuerySet[Release]:
+    """readiness = required items done and signed / required items, 0–100, in the database."""
+    return qs.annotate(**readiness_subqueries()).annotate(
+        readiness=Case(
+            When(required_total=0, then=Value(0)),
+            default=F("required_ready") * 100 / F("required_total"),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def release_list(*, user) -> QuerySet[Release]:  # type: ignore[no-untyped-def]
+    return with_readiness(permissions.releases_visible_to(user)).select_related("project")
+
+
+def release_get(*, user, pk: int) -> Release | None:  # type: ignore[no-untyped-def]
+    return release_list(user=user).filter(pk=pk).first()
+
+
+def freeze_windows_for(project_id: int | None) -> QuerySet[FreezeWindow]:
+    return FreezeWindow.objects.filter(Q(project__isnull=True) | Q(project_id=project_id))
+
+
+def _weekly_hits(window: FreezeWindow, start: dt.datetime, end: dt.datetime) -> bool:
+    assert window.weekday is not None and window.start_time and window.end_time
+    tz = ZoneInfo(window.timezone)
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    day = local_start.date() - dt.timedelta(days=1)
+    while day <= local_end.date():
+        if day.weekday() == window.weekday:
+            ws = dt.datetime.combine(day, window.start_time, tzinfo=tz)
+            we_day = day if window.end_time > window.start_time else day + dt.timedelta(days=1)
+            we = dt.datetime.combine(we_day, window.end_time, tzinfo=tz)
+            if ws < end and start < we:
+                return True
+        day += dt.timedelta(days=1)
+    return False
+
+
+def freeze_windows_hit(
+    *, project_id: int | None, start: dt.datetime, end: dt.datetime | None = None
+) -> list[FreezeWindow]:
+    """The freeze windows (global and the project's) that the deployment [start, end] touches."""
+    end = end if end and end > start else start + dt.timedelta(microseconds=1)
+    hits = []
+    for window in freeze_windows_for(project_id).order_by("name", "id"):
+        if window.is_weekly:
+            if _weekly_hits(window, start, end):
+                hits.append(window)
+        elif window.starts_at and window.ends_at and window.starts_at < end and start < window.ends_at:
+            hits.append(window)
+    return hits
