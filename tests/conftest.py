@@ -105,3 +105,107 @@ def done(manager):
         return approval_services.item_update(item=item, actor=actor, state="done", evidence_url=evidence_url)
 
     return mark
+
+
+# --- the real services the suite runs against -------------------------------------------
+
+import os  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def postgresql(db):
+    """For tests whose behaviour needs PostgreSQL (locks, triggers): fail, never skip, without it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.fail("This test needs PostgreSQL: run it with `make test` (DATABASE_URL=postgres://...).")
+    return connection
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process consuming from Redis, against the test database."""
+    from django.conf import settings
+
+    from config.celery import app, ping
+
+    if not settings.REDIS_URL:
+        pytest.fail("The Celery worker tests need Redis: run them with `make test` (REDIS_URL=redis://...).")
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+    }
+    app.control.purge()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
+         "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
+        cwd=ROOT, env=env,
+    )
+    try:
+        assert ping.apply_async().get(timeout=60) == "pong", "the Celery worker did not answer"
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's API)
+        import email
+        from email import policy
+
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP receiver on a free local port; Django sends to it. `.messages` holds what arrived."""
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = _Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, headless, with no calls home (the network is closed)."""
+    if not os.path.exists("/usr/bin/chromium"):
+        pytest.fail("Browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": "/usr/bin/chromium",
+        "args": [
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+        ],
+    }

@@ -1,0 +1,50 @@
+# Shipcheck. `make run` serves the demo on http://127.0.0.1:8000; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+# The test suite's environment: real PostgreSQL and Redis on their standard local ports.
+TEST_ENV := DEBUG=1 SECRET_KEY=test-only-secret \
+	DATABASE_URL=$${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/shipcheck} \
+	REDIS_URL=$${TEST_REDIS_URL:-redis://127.0.0.1:6379/15} \
+	DJANGO_ALLOW_ASYNC_UNSAFE=true
+
+.PHONY: install run test lint format services bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -n "$(PYTHON)" || { echo "Python 3.11 is needed (python3.11 not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Embedded default: SQLite, Celery tasks in-process, e-mail written to var/mail/.
+run: install
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py demo
+	@echo "Serving on http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
+	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+# Starts PostgreSQL and Redis if they are installed but stopped; fails clearly if missing.
+services:
+	@bash tests/services.sh
+
+test: install services
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var db.sqlite3

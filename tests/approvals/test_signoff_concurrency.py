@@ -1,0 +1,59 @@
+"""Sign-offs at the same moment, on PostgreSQL, from separate connections (threads)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from approvals.models import SignOff
+from approvals.services import item_status, signoff_grant
+from config.domain import Conflict
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def _at_once(*calls):
+    """Run the calls in threads released together; return each one's result or exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - the test inspects it
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    return results
+
+
+def test_two_approvers_signing_at_once_both_count(postgresql, make_item, done, contributor, qa, qa2):
+    item = make_item(assignee=contributor, signoffs=2)
+    done(item)
+    for _ in range(5):
+        results = _at_once(
+            lambda: signoff_grant(item=item, actor=qa, decision="approve"),
+            lambda: signoff_grant(item=item, actor=qa2, decision="approve"),
+        )
+        assert all(isinstance(r, SignOff) for r in results), results
+        status = item_status(item)
+        assert status.valid_approvals == 2 and status.is_ready
+        # Make them stale for the next round (evidence changes, item done again).
+        done(item, evidence_url=f"https://ci.example.com/build/{status.revision + 1}")
+
+
+def test_one_person_signing_twice_at_once_counts_once(postgresql, make_item, done, contributor, qa):
+    item = make_item(assignee=contributor, signoffs=2)
+    done(item)
+    results = _at_once(*[lambda: signoff_grant(item=item, actor=qa, decision="approve")] * 4)
+    assert sum(isinstance(r, SignOff) for r in results) == 1
+    assert all(isinstance(r, Conflict) and r.code == "already_signed" for r in results if not isinstance(r, SignOff))
+    assert SignOff.objects.filter(item=item).count() == 1
+    assert item_status(item).valid_approvals == 1
