@@ -58,9 +58,7 @@ def items_with_status(qs: QuerySet[ChecklistItem] | None = None) -> QuerySet[Che
     signed = Q(has_rejection=False) & (
         Q(required_signoffs=0) | Q(approver_role__isnull=True) | Q(valid_approvals__gte=F("required_signoffs"))
     )
-    finished = Q(state=ChecklistItem.State.DONE) | (
-        Q(state=ChecklistItem.State.NOT_APPLICABLE) & ~Q(justification="")
-    )
+    finished = Q(state=ChecklistItem.State.DONE) | (Q(state=ChecklistItem.State.NOT_APPLICABLE) & ~Q(justification=""))
     return qs.annotate(
         valid_approvals=Coalesce(Subquery(approvals, output_field=IntegerField()), Value(0)),
         has_rejection=Exists(rejections),
@@ -84,7 +82,7 @@ def checklist_for_release(release_id: int) -> QuerySet[ChecklistItem]:
 def required_items_not_ready(release_id: int) -> QuerySet[ChecklistItem]:
     return (
         items_with_status(ChecklistItem.objects.filter(release_id=release_id, required=True))
-        .filter(is_ready=False)
+        .filter(Q(is_ready=False))
         .select_related("approver_role")
         .order_by("order", "id")
     )
@@ -96,7 +94,7 @@ def readiness_subqueries() -> dict[str, Coalesce]:
     total = required.order_by().values("release").annotate(c=Count("pk")).values("c")
     ready = (
         items_with_status(required)
-        .filter(is_ready=True)
+        .filter(Q(is_ready=True))
         .order_by()
         .values("release")
         .annotate(c=Count("pk"))

@@ -29,12 +29,31 @@ from .selectors import active_delegation, items_with_status, required_items_not_
 State = ChecklistItem.State
 CLOSED_RELEASE_STATES = (Release.State.COMPLETED, Release.State.CANCELLED, Release.State.ROLLED_BACK)
 # Changing any of these makes earlier approvals stale.
-SUBSTANTIVE_FIELDS = ("state", "evidence_url", "title", "guidance", "justification", "approver_role", "required_signoffs")
+SUBSTANTIVE_FIELDS = (
+    "state",
+    "evidence_url",
+    "title",
+    "guidance",
+    "justification",
+    "approver_role",
+    "required_signoffs",
+)
 CONTRIBUTOR_FIELDS = {"state", "evidence_url", "note", "justification", "blocked_reason"}
 AUDITED_FIELDS = (
-    "title", "guidance", "category", "required", "approver_role", "required_signoffs",
-    "evidence_required", "state", "assignee", "evidence_url", "note", "justification",
-    "blocked_reason", "due_at",
+    "title",
+    "guidance",
+    "category",
+    "required",
+    "approver_role",
+    "required_signoffs",
+    "evidence_required",
+    "state",
+    "assignee",
+    "evidence_url",
+    "note",
+    "justification",
+    "blocked_reason",
+    "due_at",
 )
 
 
@@ -80,7 +99,9 @@ def _holds_role(user: Any, role: Group) -> bool:
 # --- items from templates ----------------------------------------------------------------
 
 
-def _item_from_template(release: Release, titem: TemplateItem, template: ChecklistTemplate, order: int) -> ChecklistItem:
+def _item_from_template(
+    release: Release, titem: TemplateItem, template: ChecklistTemplate, order: int
+) -> ChecklistItem:
     return ChecklistItem(
         release=release,
         template=template,
@@ -102,9 +123,7 @@ def _item_from_template(release: Release, titem: TemplateItem, template: Checkli
 
 
 def _template_items(template: ChecklistTemplate) -> list[TemplateItem]:
-    return list(
-        template.items.select_related("section", "approver_role").order_by("section__order", "order", "id")
-    )
+    return list(template.items.select_related("section", "approver_role").order_by("section__order", "order", "id"))
 
 
 def _next_order(release: Release) -> int:
@@ -115,14 +134,14 @@ def checklist_apply_template(*, release: Release, template: ChecklistTemplate, a
     """Copy a template version into the release (a snapshot: later template edits never
     change it). Conditional items are copied only when the release has their flag."""
     release_require_manage(actor=actor, release=release)
-    if release.state not in (Release.State.DRAFT, Release.State.IN_PROGRESS):
-        raise Conflict(
-            "Templates can be applied only while the release is a draft or in progress.",
-            code="release_not_editable",
-            failures=[failure("release_not_editable", f"Release state is {release.state}.")],
-        )
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
+        if release.state not in (Release.State.DRAFT, Release.State.IN_PROGRESS):
+            raise Conflict(
+                "Templates can be applied only while the release is a draft or in progress.",
+                code="release_not_editable",
+                failures=[failure("release_not_editable", f"Release state is {release.state}.")],
+            )
         if release.applied_templates.filter(slug=template.slug).exists():
             raise Conflict(
                 f"The template {template.slug!r} is applied to this release already; upgrade it instead.",
@@ -138,7 +157,10 @@ def checklist_apply_template(*, release: Release, template: ChecklistTemplate, a
         ]
         ChecklistItem.objects.bulk_create(items)
         audit_record(
-            action="release.template_applied", actor=actor, target=release, release=release,
+            action="release.template_applied",
+            actor=actor,
+            target=release,
+            release=release,
             after={"template": template.slug, "version": template.version, "items": len(items)},
         )
     return items
@@ -146,12 +168,7 @@ def checklist_apply_template(*, release: Release, template: ChecklistTemplate, a
 
 def _untouched(item: ChecklistItem) -> bool:
     """Nothing was done or signed on it yet."""
-    return (
-        item.state == State.OPEN
-        and not item.evidence_url
-        and not item.note
-        and not item.signoffs.exists()
-    )
+    return item.state == State.OPEN and not item.evidence_url and not item.note and not item.signoffs.exists()
 
 
 def checklist_sync_flags(*, release: Release, actor: Any) -> dict[str, int]:
@@ -170,13 +187,19 @@ def checklist_sync_flags(*, release: Release, actor: Any) -> dict[str, int]:
                 order += 1
                 added += 1
                 audit_record(
-                    action="item.created", actor=actor, target=item, release=release,
+                    action="item.created",
+                    actor=actor,
+                    target=item,
+                    release=release,
                     after={"title": item.title, "condition_flag": item.condition_flag},
                 )
     for item in release.items.exclude(condition_flag="").exclude(condition_flag__in=flags):
         if _untouched(item):
             audit_record(
-                action="item.removed", actor=actor, target=item, release=release,
+                action="item.removed",
+                actor=actor,
+                target=item,
+                release=release,
                 before={"title": item.title, "condition_flag": item.condition_flag},
             )
             item.delete()
@@ -185,8 +208,15 @@ def checklist_sync_flags(*, release: Release, actor: Any) -> dict[str, int]:
 
 
 TEMPLATE_COPIED_FIELDS = (
-    "title", "guidance", "category", "required", "approver_role_id", "required_signoffs",
-    "evidence_required", "due_offset_days", "condition_flag",
+    "title",
+    "guidance",
+    "category",
+    "required",
+    "approver_role_id",
+    "required_signoffs",
+    "evidence_required",
+    "due_offset_days",
+    "condition_flag",
 )
 
 
@@ -195,14 +225,16 @@ def release_template_upgrade(*, release: Release, slug: str, actor: Any) -> dict
     items are updated only where nothing was done or signed yet, items the new version
     dropped are removed only when untouched. Completed or signed items are never removed."""
     release_require_manage(actor=actor, release=release)
-    release_require_open(release)
-    if release.state == Release.State.LIVE:
-        raise Conflict("A live release's checklist can't be upgraded.", code="release_live")
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
+        release_require_open(release)
+        if release.state == Release.State.LIVE:
+            raise Conflict("A live release's checklist can't be upgraded.", code="release_live")
         use = release.applied_templates.select_related("template").filter(slug=slug).first()
         if use is None:
-            raise Invalid.field("template", f"The template {slug!r} is not applied to this release.", code="template_not_applied")
+            raise Invalid.field(
+                "template", f"The template {slug!r} is not applied to this release.", code="template_not_applied"
+            )
         newest = ChecklistTemplate.objects.filter(slug=slug).order_by("-version").first()
         assert newest is not None
         if newest.version <= use.template.version:
@@ -216,9 +248,16 @@ def release_template_upgrade(*, release: Release, slug: str, actor: Any) -> dict
         added, updated, kept, removed = [], [], [], []
         order = _next_order(release)
         for key, titem in new_items.items():
-            if titem.condition_flag and titem.condition_flag not in flags:
-                continue
             item = current.get(key)
+            if titem.condition_flag and titem.condition_flag not in flags:
+                # The new version makes it conditional on a flag this release lacks.
+                if item is not None:
+                    if _untouched(item):
+                        removed.append(item.title)
+                        item.delete()
+                    else:
+                        kept.append(item.title)
+                continue
             if item is None:
                 item = _item_from_template(release, titem, newest, order)
                 item.save()
@@ -251,10 +290,23 @@ def release_template_upgrade(*, release: Release, slug: str, actor: Any) -> dict
         old_version = use.template.version
         use.template = newest
         use.save(update_fields=["template"])
-        summary = {"template": slug, "from_version": old_version, "to_version": newest.version,
-                   "added": added, "updated": updated, "kept": kept, "removed": removed}
-        audit_record(action="release.template_upgraded", actor=actor, target=release, release=release,
-                     before={"version": old_version}, after=summary)
+        summary = {
+            "template": slug,
+            "from_version": old_version,
+            "to_version": newest.version,
+            "added": added,
+            "updated": updated,
+            "kept": kept,
+            "removed": removed,
+        }
+        audit_record(
+            action="release.template_upgraded",
+            actor=actor,
+            target=release,
+            release=release,
+            before={"version": old_version},
+            after=summary,
+        )
     return summary
 
 
@@ -339,7 +391,10 @@ def _mark_stale(*, item: ChecklistItem, old_revision: int, actor: Any, release: 
     ).select_related("approver")
     for signoff in stale:
         audit_record(
-            action="signoff.stale", actor=actor, target=signoff, release=release,
+            action="signoff.stale",
+            actor=actor,
+            target=signoff,
+            release=release,
             after={"item": item.pk, "approver": signoff.approver.get_username(), "revision": item.revision},
         )
 
@@ -356,8 +411,12 @@ def release_reopen_if_not_ready(*, release: Release, actor: Any, why: str) -> No
     release.state_reason = why
     release.save(update_fields=["state", "state_changed_at", "state_reason", "updated_at"])
     audit_record(
-        action="release.in_progress", actor=actor, target=release, release=release,
-        before={"state": before}, after={"state": release.state, "reason": why},
+        action="release.in_progress",
+        actor=actor,
+        target=release,
+        release=release,
+        before={"state": before},
+        after={"state": release.state, "reason": why},
     )
 
 
@@ -374,13 +433,14 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
             raise Forbidden("Only the item's assignee and the release managers can change it.", code="not_assignee")
         outside = sorted(set(changes) - CONTRIBUTOR_FIELDS)
         if outside:
-            raise Forbidden(
-                f"Only release managers can change {', '.join(outside)}.", code="not_release_manager"
-            )
+            raise Forbidden(f"Only release managers can change {', '.join(outside)}.", code="not_release_manager")
     release_require_open(release)
     clean = _clean_item_fields(release, changes)
     with transaction.atomic():
         release, item = _lock_item(item)
+        release_require_open(release)
+        if not is_manager and item.assignee_id != actor.pk:  # reassigned since the caller read it
+            raise Forbidden("Only the item's assignee and the release managers can change it.", code="not_assignee")
         before = snapshot(item, AUDITED_FIELDS)
         for name, value in clean.items():
             setattr(item, name, value)
@@ -400,19 +460,38 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
         if item.revision != old_revision:
             _mark_stale(item=item, old_revision=old_revision, actor=actor, release=release)
         if "assignee" in changed:
-            audit_record(action="item.assigned", actor=actor, target=item, release=release,
-                         before={"assignee": before["assignee"]}, after={"assignee": after["assignee"]})
+            audit_record(
+                action="item.assigned",
+                actor=actor,
+                target=item,
+                release=release,
+                before={"assignee": before["assignee"]},
+                after={"assignee": after["assignee"]},
+            )
         if state_changed:
             audit_record(
-                action="item.state_changed", actor=actor, target=item, release=release,
+                action="item.state_changed",
+                actor=actor,
+                target=item,
+                release=release,
                 before={"state": before["state"]},
-                after={"state": item.state, "justification": item.justification,
-                       "blocked_reason": item.blocked_reason, "evidence_url": item.evidence_url},
+                after={
+                    "state": item.state,
+                    "justification": item.justification,
+                    "blocked_reason": item.blocked_reason,
+                    "evidence_url": item.evidence_url,
+                },
             )
         rest = [f for f in changed if f not in ("assignee", "state")]
         if rest:
-            audit_record(action="item.updated", actor=actor, target=item, release=release,
-                         before={f: before[f] for f in rest}, after={f: after[f] for f in rest})
+            audit_record(
+                action="item.updated",
+                actor=actor,
+                target=item,
+                release=release,
+                before={f: before[f] for f in rest},
+                after={f: after[f] for f in rest},
+            )
         if item.revision != old_revision:
             release_reopen_if_not_ready(release=release, actor=actor, why=f"Item changed: {item.title}")
     return item
@@ -420,9 +499,10 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
 
 def _enter_state(item: ChecklistItem, actor: Any) -> None:
     """Checks and bookkeeping for the item's new state (already set on `item`)."""
-    if item.state == State.DONE:
-        if item.evidence_required and not item.evidence_url:
-            raise Invalid.field("evidence_url", "This item needs evidence (a link) before it can be done.", code="evidence_required")
+    if item.state == State.DONE and item.evidence_required and not item.evidence_url:
+        raise Invalid.field(
+            "evidence_url", "This item needs evidence (a link) before it can be done.", code="evidence_required"
+        )
     if item.state == State.NOT_APPLICABLE and not item.justification:
         raise Invalid.field("justification", "Say why the item does not apply.", code="justification_required")
     if item.state == State.BLOCKED:
@@ -440,9 +520,18 @@ def _enter_state(item: ChecklistItem, actor: Any) -> None:
 
 
 def item_create(
-    *, release: Release, actor: Any, title: str, category: str = Category.OTHER, guidance: str = "",
-    required: bool = True, approver_role: Group | None = None, required_signoffs: int | None = None,
-    evidence_required: bool = False, due_at: dt.datetime | None = None, assignee: Any = None,
+    *,
+    release: Release,
+    actor: Any,
+    title: str,
+    category: str = Category.OTHER,
+    guidance: str = "",
+    required: bool = True,
+    approver_role: Group | None = None,
+    required_signoffs: int | None = None,
+    evidence_required: bool = False,
+    due_at: dt.datetime | None = None,
+    assignee: Any = None,
     section: str = "",
 ) -> ChecklistItem:
     """An ad-hoc item, added by a release manager."""
@@ -450,23 +539,36 @@ def item_create(
     release_require_open(release)
     if required_signoffs is None:
         required_signoffs = 1 if approver_role is not None else 0
-    clean = _clean_item_fields(release, {
-        "title": title, "category": category, "guidance": guidance, "required": required,
-        "approver_role": approver_role, "required_signoffs": required_signoffs,
-        "evidence_required": evidence_required, "due_at": due_at, "assignee": assignee,
-    })
+    clean = _clean_item_fields(
+        release,
+        {
+            "title": title,
+            "category": category,
+            "guidance": guidance,
+            "required": required,
+            "approver_role": approver_role,
+            "required_signoffs": required_signoffs,
+            "evidence_required": evidence_required,
+            "due_at": due_at,
+            "assignee": assignee,
+        },
+    )
     if clean["required_signoffs"] > 0 and clean["approver_role"] is None:
         raise Invalid.field("approver_role", "An item that needs sign-offs needs an approver role.")
     section = _clean_text("section", section or "", max_length=200) or "Additional items"
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
-        item = ChecklistItem.objects.create(release=release, is_adhoc=True, section=section,
-                                            order=_next_order(release), **clean)
-        audit_record(action="item.created", actor=actor, target=item, release=release,
-                     after=snapshot(item, AUDITED_FIELDS))
+        release_require_open(release)
+        item = ChecklistItem.objects.create(
+            release=release, is_adhoc=True, section=section, order=_next_order(release), **clean
+        )
+        audit_record(
+            action="item.created", actor=actor, target=item, release=release, after=snapshot(item, AUDITED_FIELDS)
+        )
         if assignee is not None:
-            audit_record(action="item.assigned", actor=actor, target=item, release=release,
-                         after={"assignee": assignee.pk})
+            audit_record(
+                action="item.assigned", actor=actor, target=item, release=release, after={"assignee": assignee.pk}
+            )
         release_reopen_if_not_ready(release=release, actor=actor, why=f"Item added: {item.title}")
     return item
 
@@ -527,8 +629,14 @@ def signoff_grant(
         try:
             with transaction.atomic():
                 signoff = SignOff.objects.create(
-                    item=item, approver=approver, signed_by=actor, delegation=delegation, role=role,
-                    decision=decision, comment=comment, item_revision=item.revision,
+                    item=item,
+                    approver=approver,
+                    signed_by=actor,
+                    delegation=delegation,
+                    role=role,
+                    decision=decision,
+                    comment=comment,
+                    item_revision=item.revision,
                     completion_seq=item.completion_seq,
                     self_signoff_relaxed=bool(release.allow_self_signoff and ({actor.pk, approver.pk} & involved)),
                 )
@@ -536,11 +644,19 @@ def signoff_grant(
             raise Conflict("You have signed off this item already.", code="already_signed") from None
         audit_record(
             action="signoff.approved" if decision == SignOff.Decision.APPROVE else "signoff.rejected",
-            actor=actor, target=signoff, release=release,
-            after={"item": item.pk, "approver": approver.get_username(), "signed_by": actor.get_username(),
-                   "role": role.name, "decision": decision, "comment": comment,
-                   "on_behalf_of": approver.get_username() if delegation else None,
-                   "self_signoff_relaxed": signoff.self_signoff_relaxed},
+            actor=actor,
+            target=signoff,
+            release=release,
+            after={
+                "item": item.pk,
+                "approver": approver.get_username(),
+                "signed_by": actor.get_username(),
+                "role": role.name,
+                "decision": decision,
+                "comment": comment,
+                "on_behalf_of": approver.get_username() if delegation else None,
+                "self_signoff_relaxed": signoff.self_signoff_relaxed,
+            },
         )
         if decision == SignOff.Decision.REJECT:
             # A rejection sends the item back for rework; it stands until the item is done again.
@@ -551,8 +667,14 @@ def signoff_grant(
             item.revision += 1
             item.save()
             _mark_stale(item=item, old_revision=old_revision, actor=actor, release=release)
-            audit_record(action="item.state_changed", actor=actor, target=item, release=release,
-                         before={"state": old_state}, after={"state": item.state, "rejected_by": approver.get_username()})
+            audit_record(
+                action="item.state_changed",
+                actor=actor,
+                target=item,
+                release=release,
+                before={"state": old_state},
+                after={"state": item.state, "rejected_by": approver.get_username()},
+            )
             release_reopen_if_not_ready(release=release, actor=actor, why=f"Sign-off rejected: {item.title}")
     return signoff
 
@@ -573,8 +695,14 @@ def signoff_revoke(*, signoff: SignOff, actor: Any, reason: str) -> SignOff:
         signoff.revoked_at = timezone.now()
         signoff.revoked_reason = reason
         signoff.save(update_fields=["revoked_at", "revoked_reason"])
-        audit_record(action="signoff.revoked", actor=actor, target=signoff, release=release,
-                     before={"revoked": False}, after={"revoked": True, "reason": reason, "item": item.pk})
+        audit_record(
+            action="signoff.revoked",
+            actor=actor,
+            target=signoff,
+            release=release,
+            before={"revoked": False},
+            after={"revoked": True, "reason": reason, "item": item.pk},
+        )
         release_reopen_if_not_ready(release=release, actor=actor, why=f"Sign-off revoked: {item.title}")
     return signoff
 
@@ -582,7 +710,9 @@ def signoff_revoke(*, signoff: SignOff, actor: Any, reason: str) -> SignOff:
 # --- delegations -------------------------------------------------------------------------
 
 
-def delegation_create(*, actor: Any, delegate: Any, role: Group, starts_at: dt.datetime, ends_at: dt.datetime) -> Delegation:
+def delegation_create(
+    *, actor: Any, delegate: Any, role: Group, starts_at: dt.datetime, ends_at: dt.datetime
+) -> Delegation:
     for name, value in (("starts_at", starts_at), ("ends_at", ends_at)):
         if not isinstance(value, dt.datetime) or timezone.is_naive(value):
             raise Invalid.field(name, "A date and time with a time zone.")
@@ -595,13 +725,19 @@ def delegation_create(*, actor: Any, delegate: Any, role: Group, starts_at: dt.d
     if not _holds_role(actor, role):
         raise Forbidden(f"You don't hold the {role.name} role.", code="missing_role")
     if not _holds_role(delegate, role):
-        raise Invalid.field("delegate", f"The delegate must hold the {role.name} role too.", code="delegate_missing_role")
+        raise Invalid.field(
+            "delegate", f"The delegate must hold the {role.name} role too.", code="delegate_missing_role"
+        )
     with transaction.atomic():
-        delegation = Delegation.objects.create(delegator=actor, delegate=delegate, role=role,
-                                               starts_at=starts_at, ends_at=ends_at)
-        audit_record(action="delegation.created", actor=actor, target=delegation,
-                     after={"delegate": delegate.get_username(), "role": role.name,
-                            "starts_at": starts_at, "ends_at": ends_at})
+        delegation = Delegation.objects.create(
+            delegator=actor, delegate=delegate, role=role, starts_at=starts_at, ends_at=ends_at
+        )
+        audit_record(
+            action="delegation.created",
+            actor=actor,
+            target=delegation,
+            after={"delegate": delegate.get_username(), "role": role.name, "starts_at": starts_at, "ends_at": ends_at},
+        )
     return delegation
 
 
@@ -613,8 +749,12 @@ def delegation_cancel(*, delegation: Delegation, actor: Any) -> Delegation:
         if delegation.cancelled_at is None:
             delegation.cancelled_at = timezone.now()
             delegation.save(update_fields=["cancelled_at"])
-            audit_record(action="delegation.cancelled", actor=actor, target=delegation,
-                         after={"cancelled_at": delegation.cancelled_at})
+            audit_record(
+                action="delegation.cancelled",
+                actor=actor,
+                target=delegation,
+                after={"cancelled_at": delegation.cancelled_at},
+            )
     return delegation
 
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
+
+from releases.models import ReleaseTemplate
 
 from .models import ChecklistTemplate, TemplateItem, TemplateSection
 from .services import FORMAT
@@ -16,6 +18,31 @@ def templates_with_items() -> QuerySet[ChecklistTemplate]:
 
 def template_newest(slug: str) -> ChecklistTemplate | None:
     return ChecklistTemplate.objects.filter(slug=slug).order_by("-version").first()
+
+
+def template_get(*, slug: str, version: int | None = None) -> ChecklistTemplate | None:
+    """That version of the template, or its newest when no version is given."""
+    if version is None:
+        return template_newest(slug)
+    return ChecklistTemplate.objects.filter(slug=slug, version=version).first()
+
+
+def template_builtin(slug: str) -> ChecklistTemplate | None:
+    """The version the data migration loaded (not one imported later)."""
+    return ChecklistTemplate.objects.filter(slug=slug, is_builtin=True).order_by("version").first()
+
+
+def template_versions(slug: str) -> list[int]:
+    return list(ChecklistTemplate.objects.filter(slug=slug).order_by("version").values_list("version", flat=True))
+
+
+def templates_with_usage(qs: QuerySet[ChecklistTemplate] | None = None) -> QuerySet[ChecklistTemplate]:
+    """Annotates item_count and in_use (a release's checklist was made from this version)."""
+    qs = ChecklistTemplate.objects.all() if qs is None else qs
+    return qs.annotate(
+        item_count=Count("items"),
+        in_use=Exists(ReleaseTemplate.objects.filter(template=OuterRef("pk"))),
+    )
 
 
 def template_export_data(template: ChecklistTemplate) -> dict[str, Any]:

@@ -10,8 +10,10 @@ API and the built-in templates in `builtin/`:
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group
@@ -82,9 +84,7 @@ def template_clean(data: Any) -> dict[str, Any]:
     clean["description"] = _str(
         data.get("description"), path="description", errors=errors, max_length=5000, required=False
     )
-    clean["language"] = _str(
-        data.get("language") or "en", path="language", errors=errors, max_length=10, required=True
-    )
+    clean["language"] = _str(data.get("language") or "en", path="language", errors=errors, max_length=10, required=True)
     sections = data.get("sections")
     if not isinstance(sections, list) or not sections:
         errors.setdefault("sections", []).append("A template needs at least one section.")
@@ -118,7 +118,13 @@ def template_clean(data: Any) -> dict[str, Any]:
                 continue
             row = {**ITEM_DEFAULTS, **item}
             out: dict[str, Any] = {}
-            out["title"] = _str(row["title"] if "title" in row else None, path=f"{path}.title", errors=errors, max_length=300, required=True)
+            out["title"] = _str(
+                row.get("title"),
+                path=f"{path}.title",
+                errors=errors,
+                max_length=300,
+                required=True,
+            )
             key = row.get("key") or slugify(out["title"])[:100]
             if not isinstance(key, str) or slugify(key) != key or not key:
                 errors.setdefault(f"{path}.key", []).append("Use lowercase letters, digits and hyphens.")
@@ -126,7 +132,9 @@ def template_clean(data: Any) -> dict[str, Any]:
                 errors.setdefault(f"{path}.key", []).append(f"Key {key!r} is used twice.")
             keys.add(str(key))
             out["key"] = key
-            out["guidance"] = _str(row["guidance"], path=f"{path}.guidance", errors=errors, max_length=10000, required=False)
+            out["guidance"] = _str(
+                row["guidance"], path=f"{path}.guidance", errors=errors, max_length=10000, required=False
+            )
             if row.get("category") not in categories:
                 errors.setdefault(f"{path}.category", []).append(
                     f"Unknown category {row.get('category')!r}; one of: {', '.join(sorted(categories))}."
@@ -171,7 +179,11 @@ def template_clean(data: Any) -> dict[str, Any]:
 
 
 def template_write_rows(
-    *, data: dict[str, Any], version: int, is_builtin: bool = False, created_by: Any = None,
+    *,
+    data: dict[str, Any],
+    version: int,
+    is_builtin: bool = False,
+    created_by: Any = None,
     models: TemplateModels = TemplateModels(),
 ) -> Any:
     """Create one template version from cleaned data. Approver roles are groups; a role
@@ -222,6 +234,24 @@ def template_write_sections(*, template: Any, data: dict[str, Any], models: Temp
     models.item.objects.bulk_create(items)
 
 
+BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
+APPROVER_ROLES = ("Engineering", "QA", "Security", "Operations", "Data", "Legal", "Product", "Support")
+
+
+def builtin_templates_load(models: TemplateModels = TemplateModels()) -> int:
+    """Create the approver roles and the built-in templates (builtin/*.json) that are missing.
+    Run by the data migration (with its historical models); returns how many were created."""
+    for name in APPROVER_ROLES:
+        models.group.objects.get_or_create(name=name)
+    created = 0
+    for path in sorted(BUILTIN_DIR.glob("*.json")):
+        data = template_clean(json.loads(path.read_text(encoding="utf-8")))
+        if not models.template.objects.filter(slug=data["slug"]).exists():
+            template_write_rows(data=data, version=1, is_builtin=True, models=models)
+            created += 1
+    return created
+
+
 def _require_template_admin(actor: Any) -> None:
     if not permissions.can_manage_templates(actor):
         raise Forbidden("Only administrators can change checklist templates.", code="forbidden")
@@ -234,7 +264,9 @@ def template_create(*, actor: Any, data: Any) -> ChecklistTemplate:
         if ChecklistTemplate.objects.filter(slug=clean["slug"]).exists():
             raise Invalid.field("slug", f"A template with slug {clean['slug']!r} exists already.", code="slug_taken")
         template = template_write_rows(data=clean, version=1, created_by=actor)
-        audit_record(action="template.created", actor=actor, target=template, after={"slug": template.slug, "version": 1})
+        audit_record(
+            action="template.created", actor=actor, target=template, after={"slug": template.slug, "version": 1}
+        )
     return template
 
 
@@ -252,9 +284,7 @@ def template_update(*, template: ChecklistTemplate, actor: Any, data: Any) -> Ch
     if clean["slug"] != template.slug:
         raise Invalid.field("slug", "The slug of a template can't be changed.", code="slug_immutable")
     with transaction.atomic():
-        newest = (
-            ChecklistTemplate.objects.select_for_update().filter(slug=template.slug).order_by("-version").first()
-        )
+        newest = ChecklistTemplate.objects.select_for_update().filter(slug=template.slug).order_by("-version").first()
         if newest is None or newest.pk != template.pk:
             raise Conflict(
                 f"Version {template.version} is not the newest version of {template.slug!r}; edit the newest.",
@@ -263,8 +293,11 @@ def template_update(*, template: ChecklistTemplate, actor: Any, data: Any) -> Ch
         if template_in_use(newest):
             new = template_write_rows(data=clean, version=newest.version + 1, created_by=actor)
             audit_record(
-                action="template.versioned", actor=actor, target=new,
-                before={"version": newest.version}, after={"version": new.version},
+                action="template.versioned",
+                actor=actor,
+                target=new,
+                before={"version": newest.version},
+                after={"version": new.version},
             )
             return new
         before = {"name": newest.name, "items": newest.items.count()}
@@ -276,8 +309,11 @@ def template_update(*, template: ChecklistTemplate, actor: Any, data: Any) -> Ch
         newest.save(update_fields=["name", "description", "language"])
         template_write_sections(template=newest, data=clean)
         audit_record(
-            action="template.updated", actor=actor, target=newest,
-            before=before, after={"name": newest.name, "items": newest.items.count()},
+            action="template.updated",
+            actor=actor,
+            target=newest,
+            before=before,
+            after={"name": newest.name, "items": newest.items.count()},
         )
         return newest
 
@@ -291,7 +327,9 @@ def template_import(*, actor: Any, data: Any) -> ChecklistTemplate:
         version = newest.version + 1 if newest else 1
         template = template_write_rows(data=clean, version=version, created_by=actor)
         audit_record(
-            action="template.imported", actor=actor, target=template,
+            action="template.imported",
+            actor=actor,
+            target=template,
             after={"slug": template.slug, "version": template.version},
         )
     return template

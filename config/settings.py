@@ -22,13 +22,9 @@ DEBUG = env.bool("DEBUG", default=False)
 _DEV_SECRET = "dev-only-insecure-secret-key-never-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY is not set. Set it in the environment (or set DEBUG=1 for development)."
-    )
+    raise ImproperlyConfigured("SECRET_KEY is not set. Set it in the environment (or set DEBUG=1 for development).")
 
-ALLOWED_HOSTS = env.list(
-    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else []
-)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [

@@ -54,7 +54,7 @@ def snapshot(obj: models.Model, fields: list[str] | tuple[str, ...]) -> dict[str
     """The named fields of a row as JSON-able values (for before/after)."""
     out: dict[str, Any] = {}
     for name in fields:
-        field = obj._meta.get_field(name)
+        field: Any = obj._meta.get_field(name)
         value = getattr(obj, field.attname) if field.is_relation else getattr(obj, name)
         out[name] = _jsonable(value)
     return out

@@ -26,7 +26,6 @@ from approvals.services import (
     items_recompute_due,
     release_reopen_if_not_ready,
     release_require_manage,
-    release_require_view,
 )
 from checklists.models import ChecklistTemplate
 from config.domain import UNSET, Conflict, Forbidden, Invalid, NotFound, failure
@@ -49,8 +48,16 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 NOT_YET_LIVE = (S.DRAFT, S.IN_PROGRESS, S.APPROVED)
 FLAG_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 RELEASE_AUDITED = (
-    "name", "version", "description", "go_live_at", "window_end_at", "git_ref", "rollback_plan",
-    "flags", "allow_self_signoff", "stakeholder_emails",
+    "name",
+    "version",
+    "description",
+    "go_live_at",
+    "window_end_at",
+    "git_ref",
+    "rollback_plan",
+    "flags",
+    "allow_self_signoff",
+    "stakeholder_emails",
 )
 
 
@@ -67,7 +74,9 @@ def project_create(*, actor: Any, name: str, slug: str = "", description: str = 
     with transaction.atomic():
         if Project.objects.filter(slug=slug).exists():
             raise Invalid.field("slug", f"The slug {slug!r} is taken.", code="slug_taken")
-        project = Project.objects.create(name=name, slug=slug, description=_text("description", description, max_length=10000))
+        project = Project.objects.create(
+            name=name, slug=slug, description=_text("description", description, max_length=10000)
+        )
         audit_record(action="project.created", actor=actor, target=project, after={"name": name, "slug": slug})
     return project
 
@@ -88,12 +97,19 @@ def project_update(*, project: Project, actor: Any, name: Any = UNSET, descripti
         project.description = _text("description", description, max_length=10000)
     with transaction.atomic():
         project.save()
-        audit_record(action="project.updated", actor=actor, target=project, before=before,
-                     after=snapshot(project, ("name", "description")))
+        audit_record(
+            action="project.updated",
+            actor=actor,
+            target=project,
+            before=before,
+            after=snapshot(project, ("name", "description")),
+        )
     return project
 
 
-def project_member_add(*, project: Project, actor: Any, user: Any, role: str = ProjectMembership.Role.MEMBER) -> ProjectMembership:
+def project_member_add(
+    *, project: Project, actor: Any, user: Any, role: str = ProjectMembership.Role.MEMBER
+) -> ProjectMembership:
     _require_project_admin(actor=actor, project=project)
     if role not in ProjectMembership.Role.values:
         raise Invalid.field("role", f"Either {' or '.join(ProjectMembership.Role.values)}.")
@@ -105,8 +121,13 @@ def project_member_add(*, project: Project, actor: Any, user: Any, role: str = P
         if not created and membership.role != role:
             membership.role = role
             membership.save(update_fields=["role"])
-        audit_record(action="project.member_added", actor=actor, target=project, before=before,
-                     after={"user": user.get_username(), "role": role})
+        audit_record(
+            action="project.member_added",
+            actor=actor,
+            target=project,
+            before=before,
+            after={"user": user.get_username(), "role": role},
+        )
     return membership
 
 
@@ -210,7 +231,10 @@ def _set_people(release: Release, *, actor: Any, managers: Any, stakeholders: An
             if pk not in wanted:
                 permissions.revoke_manage(user, release)
         if set(wanted) != set(current):
-            changes["managers"] = ({u.get_username() for u in current.values()}, {u.get_username() for u in wanted.values()})
+            changes["managers"] = (
+                {u.get_username() for u in current.values()},
+                {u.get_username() for u in wanted.values()},
+            )
     if stakeholders is not UNSET:
         wanted = {u.pk: u for u in stakeholders}
         current = {u.pk: u for u in release.stakeholders.all()}
@@ -222,15 +246,29 @@ def _set_people(release: Release, *, actor: Any, managers: Any, stakeholders: An
                 permissions.revoke_view(user, release)
         release.stakeholders.set(list(wanted.values()))
         if set(wanted) != set(current):
-            changes["stakeholders"] = ({u.get_username() for u in current.values()}, {u.get_username() for u in wanted.values()})
+            changes["stakeholders"] = (
+                {u.get_username() for u in current.values()},
+                {u.get_username() for u in wanted.values()},
+            )
     return {k: (sorted(a), sorted(b)) for k, (a, b) in changes.items()}
 
 
 def release_create(
-    *, actor: Any, project: Project, name: str, version: str = "", description: str = "",
-    go_live_at: dt.datetime | None = None, window_end_at: dt.datetime | None = None,
-    git_ref: str = "", rollback_plan: str = "", flags: Any = (), templates: Any = (),
-    managers: Any = UNSET, stakeholders: Any = UNSET, stakeholder_emails: Any = (),
+    *,
+    actor: Any,
+    project: Project,
+    name: str,
+    version: str = "",
+    description: str = "",
+    go_live_at: dt.datetime | None = None,
+    window_end_at: dt.datetime | None = None,
+    git_ref: str = "",
+    rollback_plan: str = "",
+    flags: Any = (),
+    templates: Any = (),
+    managers: Any = UNSET,
+    stakeholders: Any = UNSET,
+    stakeholder_emails: Any = (),
     allow_self_signoff: bool = False,
 ) -> Release:
     """A new draft release in a project, its checklist made from the given templates. The
@@ -255,28 +293,56 @@ def release_create(
     with transaction.atomic():
         release.save()
         permissions.grant_manage(actor, release)
-        audit_record(action="release.created", actor=actor, target=release, release=release,
-                     after=snapshot(release, RELEASE_AUDITED))
+        audit_record(
+            action="release.created",
+            actor=actor,
+            target=release,
+            release=release,
+            after=snapshot(release, RELEASE_AUDITED),
+        )
         people = _set_people(
-            release, actor=actor,
+            release,
+            actor=actor,
             managers=UNSET if managers is UNSET else [actor, *managers],
             stakeholders=stakeholders,
         )
         if people:
-            audit_record(action="release.people_changed", actor=actor, target=release, release=release,
-                         before={k: v[0] for k, v in people.items()}, after={k: v[1] for k, v in people.items()})
+            audit_record(
+                action="release.people_changed",
+                actor=actor,
+                target=release,
+                release=release,
+                before={k: v[0] for k, v in people.items()},
+                after={k: v[1] for k, v in people.items()},
+            )
         if release.allow_self_signoff:
-            audit_record(action="release.self_signoff_relaxed", actor=actor, target=release, release=release,
-                         after={"allow_self_signoff": True})
+            audit_record(
+                action="release.self_signoff_relaxed",
+                actor=actor,
+                target=release,
+                release=release,
+                after={"allow_self_signoff": True},
+            )
         for template in chosen:
             checklist_apply_template(release=release, template=template, actor=actor)
     return release
 
 
 def release_update(
-    *, release: Release, actor: Any, name: Any = UNSET, version: Any = UNSET, description: Any = UNSET,
-    go_live_at: Any = UNSET, window_end_at: Any = UNSET, git_ref: Any = UNSET, rollback_plan: Any = UNSET,
-    flags: Any = UNSET, allow_self_signoff: Any = UNSET, managers: Any = UNSET, stakeholders: Any = UNSET,
+    *,
+    release: Release,
+    actor: Any,
+    name: Any = UNSET,
+    version: Any = UNSET,
+    description: Any = UNSET,
+    go_live_at: Any = UNSET,
+    window_end_at: Any = UNSET,
+    git_ref: Any = UNSET,
+    rollback_plan: Any = UNSET,
+    flags: Any = UNSET,
+    allow_self_signoff: Any = UNSET,
+    managers: Any = UNSET,
+    stakeholders: Any = UNSET,
     stakeholder_emails: Any = UNSET,
 ) -> Release:
     """Change a release. Moving the go-live recomputes the due dates of unfinished items and
@@ -315,13 +381,20 @@ def release_update(
             "window_end_at" in clean and clean["window_end_at"] != release.window_end_at
         )
         if schedule_changed:
+            # Clearing the go-live clears the deployment window end too (before the check,
+            # which would otherwise refuse a window end without a go-live).
+            if (
+                "go_live_at" in clean
+                and clean["go_live_at"] is None
+                and release.window_end_at
+                and "window_end_at" not in clean
+            ):
+                clean["window_end_at"] = None
             _check_schedule(
                 release,
                 clean.get("go_live_at", release.go_live_at),
                 clean.get("window_end_at", release.window_end_at),
             )
-            if "go_live_at" in clean and clean["go_live_at"] is None and release.window_end_at and "window_end_at" not in clean:
-                clean["window_end_at"] = None
         for field, value in clean.items():
             setattr(release, field, value)
         release.save()
@@ -329,32 +402,61 @@ def release_update(
         changed = [f for f in RELEASE_AUDITED if before[f] != after[f]]
         people = _set_people(release, actor=actor, managers=managers, stakeholders=stakeholders)
         if changed:
-            audit_record(action="release.updated", actor=actor, target=release, release=release,
-                         before={f: before[f] for f in changed}, after={f: after[f] for f in changed})
+            audit_record(
+                action="release.updated",
+                actor=actor,
+                target=release,
+                release=release,
+                before={f: before[f] for f in changed},
+                after={f: after[f] for f in changed},
+            )
         if people:
-            audit_record(action="release.people_changed", actor=actor, target=release, release=release,
-                         before={k: v[0] for k, v in people.items()}, after={k: v[1] for k, v in people.items()})
+            audit_record(
+                action="release.people_changed",
+                actor=actor,
+                target=release,
+                release=release,
+                before={k: v[0] for k, v in people.items()},
+                after={k: v[1] for k, v in people.items()},
+            )
         if "allow_self_signoff" in changed:
             audit_record(
-                action="release.self_signoff_relaxed" if release.allow_self_signoff else "release.self_signoff_restored",
-                actor=actor, target=release, release=release,
+                action="release.self_signoff_relaxed"
+                if release.allow_self_signoff
+                else "release.self_signoff_restored",
+                actor=actor,
+                target=release,
+                release=release,
                 before={"allow_self_signoff": before["allow_self_signoff"]},
                 after={"allow_self_signoff": release.allow_self_signoff},
             )
         if "flags" in changed:
             result = checklist_sync_flags(release=release, actor=actor)
-            audit_record(action="release.flags_changed", actor=actor, target=release, release=release,
-                         before={"flags": before["flags"]}, after={"flags": release.flags, **result})
+            audit_record(
+                action="release.flags_changed",
+                actor=actor,
+                target=release,
+                release=release,
+                before={"flags": before["flags"]},
+                after={"flags": release.flags, **result},
+            )
         if schedule_changed:
             items_recompute_due(release=release)
             audit_record(
-                action="release.go_live_changed", actor=actor, target=release, release=release,
+                action="release.go_live_changed",
+                actor=actor,
+                target=release,
+                release=release,
                 before={"go_live_at": before["go_live_at"], "window_end_at": before["window_end_at"]},
                 after={"go_live_at": after["go_live_at"], "window_end_at": after["window_end_at"]},
             )
             if release.state == S.APPROVED:
-                _set_state(release, actor=actor, to=S.IN_PROGRESS,
-                           reason="The go-live moved after approval; the go/no-go must be taken again.")
+                _set_state(
+                    release,
+                    actor=actor,
+                    to=S.IN_PROGRESS,
+                    reason="The go-live moved after approval; the go/no-go must be taken again.",
+                )
         elif release.state == S.APPROVED and "flags" in changed:
             release_reopen_if_not_ready(release=release, actor=actor, why="Flags changed: new conditional items")
     return release
@@ -365,18 +467,27 @@ def approval_failures(release: Release, *, actor: Any, override_freeze: bool, re
     failures = []
     if not release.items.exists():
         failures.append(failure("empty_checklist", "The release has no checklist items."))
-    for item in required_items_not_ready(release.pk):
+    not_ready: list[Any] = list(required_items_not_ready(release.pk))  # annotated rows
+    for item in not_ready:
         if item.state not in (item.State.DONE, item.State.NOT_APPLICABLE):
-            failures.append(failure("item_not_done", f"Required item not done: {item.title} ({item.state}).", item=item.pk))
+            failures.append(
+                failure("item_not_done", f"Required item not done: {item.title} ({item.state}).", item=item.pk)
+            )
         if item.has_rejection:
             failures.append(failure("item_rejected", f"Rejected sign-off stands on: {item.title}.", item=item.pk))
         elif item.needs_signoff and item.valid_approvals < item.required_signoffs:
             role = item.approver_role.name if item.approver_role else "?"
-            failures.append(failure(
-                "signoff_missing",
-                f"Sign-off missing on {item.title}: {item.valid_approvals} of {item.required_signoffs} from {role}.",
-                item=item.pk, have=item.valid_approvals, need=item.required_signoffs, role=role,
-            ))
+            failures.append(
+                failure(
+                    "signoff_missing",
+                    f"Sign-off missing on {item.title}: "
+                    f"{item.valid_approvals} of {item.required_signoffs} from {role}.",
+                    item=item.pk,
+                    have=item.valid_approvals,
+                    need=item.required_signoffs,
+                    role=role,
+                )
+            )
     if release.go_live_at is None:
         failures.append(failure("go_live_missing", "No go-live date is set."))
     elif release.go_live_at <= timezone.now():
@@ -385,14 +496,20 @@ def approval_failures(release: Release, *, actor: Any, override_freeze: bool, re
         failures.append(failure("rollback_plan_missing", "There is no rollback plan."))
     if release.go_live_at is not None:
         hits = freeze_windows_hit(project_id=release.project_id, start=release.go_live_at, end=release.window_end_at)
-        if hits and override_freeze:
-            if not permissions.can_override_freeze(actor):
-                failures.append(failure("override_not_permitted", "You may not override a freeze window."))
-            if not reason.strip():
-                failures.append(failure("override_reason_missing", "Overriding a freeze window needs a reason."))
-        elif hits:
+        overridden = override_freeze and permissions.can_override_freeze(actor) and reason.strip()
+        if hits and not overridden:
             for window in hits:
-                failures.append(failure("freeze_window", f"The go-live falls in the freeze window {window.name!r}.", freeze_window=window.pk))
+                failures.append(
+                    failure(
+                        "freeze_window",
+                        f"The go-live falls in the freeze window {window.name!r}.",
+                        freeze_window=window.pk,
+                    )
+                )
+            if override_freeze and not permissions.can_override_freeze(actor):
+                failures.append(failure("override_not_permitted", "You may not override a freeze window."))
+            if override_freeze and not reason.strip():
+                failures.append(failure("override_reason_missing", "Overriding a freeze window needs a reason."))
     return failures
 
 
@@ -411,16 +528,26 @@ def _set_state(release: Release, *, actor: Any, to: str, reason: str = "", extra
     if to != S.APPROVED and before == S.APPROVED:
         release.freeze_override_reason = ""
     release.save()
-    audit_record(action=f"release.{to}", actor=actor, target=release, release=release,
-                 before={"state": before}, after={"state": to, "reason": reason, **(extra or {})})
+    audit_record(
+        action=f"release.{to}",
+        actor=actor,
+        target=release,
+        release=release,
+        before={"state": before},
+        after={"state": to, "reason": reason, **(extra or {})},
+    )
 
 
-def release_transition(*, release: Release, actor: Any, to: str, reason: str = "", override_freeze: bool = False) -> Release:
+def release_transition(
+    *, release: Release, actor: Any, to: str, reason: str = "", override_freeze: bool = False
+) -> Release:
     """Move a release through its states. A refused move raises Conflict listing every unmet
     condition (`failures`)."""
     release_require_manage(actor=actor, release=release)
     if to not in S.values:
-        raise Invalid.field("to", f"Unknown state {str(to)[:50]!r}; one of: {', '.join(S.values)}.", code="unknown_state")
+        raise Invalid.field(
+            "to", f"Unknown state {str(to)[:50]!r}; one of: {', '.join(S.values)}.", code="unknown_state"
+        )
     reason = _text("reason", reason, max_length=10000)
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
@@ -428,7 +555,12 @@ def release_transition(*, release: Release, actor: Any, to: str, reason: str = "
             raise Conflict(
                 f"A release can't go from {release.state} to {to}.",
                 code="invalid_transition",
-                failures=[failure("invalid_transition", f"Allowed from {release.state}: {', '.join(TRANSITIONS[release.state]) or 'nothing'}.")],
+                failures=[
+                    failure(
+                        "invalid_transition",
+                        f"Allowed from {release.state}: {', '.join(TRANSITIONS[release.state]) or 'nothing'}.",
+                    )
+                ],
             )
         failures: list[dict[str, Any]] = []
         extra: dict[str, Any] = {}
@@ -437,13 +569,17 @@ def release_transition(*, release: Release, actor: Any, to: str, reason: str = "
             list(release.items.select_for_update().values_list("pk", flat=True))
             failures = approval_failures(release, actor=actor, override_freeze=override_freeze, reason=reason)
             if not failures and override_freeze and release.go_live_at:
-                hits = freeze_windows_hit(project_id=release.project_id, start=release.go_live_at, end=release.window_end_at)
+                hits = freeze_windows_hit(
+                    project_id=release.project_id, start=release.go_live_at, end=release.window_end_at
+                )
                 if hits:
                     release.freeze_override_reason = reason
                     extra = {"freeze_override": [w.name for w in hits]}
         elif to == S.COMPLETED:
             for phase in release.phases.exclude(state=Phase.State.DONE):
-                failures.append(failure("phase_not_done", f"Phase not done: {phase.name} ({phase.state}).", phase=phase.pk))
+                failures.append(
+                    failure("phase_not_done", f"Phase not done: {phase.name} ({phase.state}).", phase=phase.pk)
+                )
         elif to == S.ROLLED_BACK and not reason:
             failures.append(failure("reason_required", "Say why the release was rolled back."))
         if failures:
@@ -454,7 +590,7 @@ def release_transition(*, release: Release, actor: Any, to: str, reason: str = "
 
 # --- phases ------------------------------------------------------------------------------
 
-PHASE_TRANSITIONS = {
+PHASE_TRANSITIONS: dict[str, tuple[str, ...]] = {
     Phase.State.PENDING: (Phase.State.IN_PROGRESS,),
     Phase.State.IN_PROGRESS: (Phase.State.DONE, Phase.State.ROLLED_BACK),
     Phase.State.DONE: (Phase.State.ROLLED_BACK,),
@@ -462,7 +598,9 @@ PHASE_TRANSITIONS = {
 }
 
 
-def phase_create(*, release: Release, actor: Any, name: str, production: bool = True, order: int | None = None) -> Phase:
+def phase_create(
+    *, release: Release, actor: Any, name: str, production: bool = True, order: int | None = None
+) -> Phase:
     release_require_manage(actor=actor, release=release)
     name = _text("name", name, max_length=200, required=True)
     if order is not None and (isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= 10000):
@@ -477,9 +615,16 @@ def phase_create(*, release: Release, actor: Any, name: str, production: bool = 
             with transaction.atomic():
                 phase = Phase.objects.create(release=release, name=name, production=bool(production), order=order)
         except IntegrityError:
-            raise Invalid.field("order", f"The release has a phase at position {order} already.", code="order_taken") from None
-        audit_record(action="phase.created", actor=actor, target=phase, release=release,
-                     after={"name": name, "order": order, "production": phase.production})
+            raise Invalid.field(
+                "order", f"The release has a phase at position {order} already.", code="order_taken"
+            ) from None
+        audit_record(
+            action="phase.created",
+            actor=actor,
+            target=phase,
+            release=release,
+            after={"name": name, "order": order, "production": phase.production},
+        )
     return phase
 
 
@@ -493,8 +638,11 @@ def phase_transition(*, phase: Phase, actor: Any, to: str) -> Phase:
         release = Release.objects.select_for_update().get(pk=phase.release_id)
         phase = Phase.objects.select_for_update().get(pk=phase.pk)
         if to not in PHASE_TRANSITIONS[phase.state]:
-            raise Conflict(f"A phase can't go from {phase.state} to {to}.", code="invalid_transition",
-                           failures=[failure("invalid_transition", f"Phase {phase.name} is {phase.state}.")])
+            raise Conflict(
+                f"A phase can't go from {phase.state} to {to}.",
+                code="invalid_transition",
+                failures=[failure("invalid_transition", f"Phase {phase.name} is {phase.state}.")],
+            )
         if release.state in (S.COMPLETED, S.CANCELLED, S.ROLLED_BACK):
             raise Conflict(f"The release is {release.state}.", code="release_closed")
         if to == Phase.State.IN_PROGRESS and phase.production and release.state not in (S.APPROVED, S.LIVE):
@@ -511,8 +659,14 @@ def phase_transition(*, phase: Phase, actor: Any, to: str) -> Phase:
         else:
             phase.finished_at = now
         phase.save()
-        audit_record(action=f"phase.{to}", actor=actor, target=phase, release=release,
-                     before={"state": before}, after={"state": to, "phase": phase.name})
+        audit_record(
+            action=f"phase.{to}",
+            actor=actor,
+            target=phase,
+            release=release,
+            before={"state": before},
+            after={"state": to, "phase": phase.name},
+        )
         if to == Phase.State.IN_PROGRESS and phase.production and release.state == S.APPROVED:
             _set_state(release, actor=actor, to=S.LIVE, reason=f"Production phase started: {phase.name}")
     return phase
@@ -533,12 +687,17 @@ def _clean_freeze(window: FreezeWindow) -> None:
     one_off = window.starts_at is not None or window.ends_at is not None
     weekly = window.weekday is not None or window.start_time is not None or window.end_time is not None
     if one_off and weekly:
-        raise Invalid.field("non_field_errors", "A freeze window is either one-off (starts_at, ends_at) or weekly (weekday, start_time, end_time).")
+        raise Invalid.field(
+            "non_field_errors",
+            "A freeze window is either one-off (starts_at, ends_at) or weekly (weekday, start_time, end_time).",
+        )
     if one_off:
         _aware("starts_at", window.starts_at)
         _aware("ends_at", window.ends_at)
         if window.starts_at is None or window.ends_at is None:
-            raise Invalid.field("ends_at" if window.starts_at else "starts_at", "A one-off window needs a start and an end.")
+            raise Invalid.field(
+                "ends_at" if window.starts_at else "starts_at", "A one-off window needs a start and an end."
+            )
         if window.ends_at <= window.starts_at:
             raise Invalid.field("ends_at", "The end must be after the start.")
     elif weekly:
@@ -550,7 +709,9 @@ def _clean_freeze(window: FreezeWindow) -> None:
         if window.start_time == window.end_time:
             raise Invalid.field("end_time", "The end must differ from the start.")
     else:
-        raise Invalid.field("non_field_errors", "Give either starts_at and ends_at, or weekday, start_time and end_time.")
+        raise Invalid.field(
+            "non_field_errors", "Give either starts_at and ends_at, or weekday, start_time and end_time."
+        )
 
 
 def _require_freeze_admin(actor: Any) -> None:
@@ -558,12 +719,31 @@ def _require_freeze_admin(actor: Any) -> None:
         raise Forbidden("Only administrators can change freeze windows.", code="forbidden")
 
 
-def freeze_window_create(*, actor: Any, name: str, project: Project | None = None, starts_at: Any = None,
-                         ends_at: Any = None, weekday: Any = None, start_time: Any = None, end_time: Any = None,
-                         timezone_name: str = "UTC", reason: str = "") -> FreezeWindow:
+def freeze_window_create(
+    *,
+    actor: Any,
+    name: str,
+    project: Project | None = None,
+    starts_at: Any = None,
+    ends_at: Any = None,
+    weekday: Any = None,
+    start_time: Any = None,
+    end_time: Any = None,
+    timezone_name: str = "UTC",
+    reason: str = "",
+) -> FreezeWindow:
     _require_freeze_admin(actor)
-    window = FreezeWindow(name=name, project=project, starts_at=starts_at, ends_at=ends_at, weekday=weekday,
-                          start_time=start_time, end_time=end_time, timezone=timezone_name, reason=reason)
+    window = FreezeWindow(
+        name=name,
+        project=project,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        weekday=weekday,
+        start_time=start_time,
+        end_time=end_time,
+        timezone=timezone_name,
+        reason=reason,
+    )
     _clean_freeze(window)
     with transaction.atomic():
         window.save()
@@ -586,8 +766,13 @@ def freeze_window_update(*, window: FreezeWindow, actor: Any, **changes: Any) ->
             setattr(window, name, value)
         _clean_freeze(window)
         window.save()
-        audit_record(action="freeze_window.updated", actor=actor, target=window, before=before,
-                     after=snapshot(window, FREEZE_FIELDS))
+        audit_record(
+            action="freeze_window.updated",
+            actor=actor,
+            target=window,
+            before=before,
+            after=snapshot(window, FREEZE_FIELDS),
+        )
     return window
 
 
@@ -596,5 +781,3 @@ def freeze_window_delete(*, window: FreezeWindow, actor: Any) -> None:
     with transaction.atomic():
         audit_record(action="freeze_window.deleted", actor=actor, target=window, before=snapshot(window, FREEZE_FIELDS))
         window.delete()
-
-
