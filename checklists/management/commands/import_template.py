@@ -1,0 +1,100 @@
+"""`python manage.py import_template FILE [--as USERNAME]`: a template in the exchange
+format (JSON or YAML, as `export_template` writes it). An existing slug gets a new version;
+releases keep the version they were made from."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from checklists.services import template_import
+from config.domain import DomainError
+
+JSON_SUFFIXES = {".json"}
+YAML_SUFFIXES = {".yaml", ".yml"}
+
+
+class Command(BaseCommand):
+    help = "Import a checklist template from a JSON or YAML file (a new version when the slug exists)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", help="Path to a .json, .yaml or .yml file; '-' reads standard input.")
+        parser.add_argument(
+            "--as",
+            dest="username",
+            metavar="USERNAME",
+            help="The administrator recorded as the importer (default: the first superuser).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        name = options["file"]
+        data = parse(read(name), name)
+        actor = _actor(options["username"])
+        try:
+            template = template_import(actor=actor, data=data)
+        except DomainError as exc:
+            raise CommandError(describe(exc, name)) from None
+        self.stdout.write(
+            self.style.SUCCESS(f"Imported {template.slug} v{template.version} ({template.items.count()} items)")
+        )
+
+
+def read(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    try:
+        return Path(name).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise CommandError(f"No such file: {name}") from None
+    except UnicodeDecodeError:
+        raise CommandError(f"{name} is not UTF-8 text.") from None
+    except OSError as exc:
+        raise CommandError(f"Can't read {name}: {exc.strerror or exc}") from None
+
+
+def parse(text: str, name: str) -> Any:
+    """JSON or YAML by the file's extension; without a known one, text starting with `{` is JSON."""
+    suffix = Path(name).suffix.lower()
+    as_json = suffix in JSON_SUFFIXES or (suffix not in YAML_SUFFIXES and text.lstrip().startswith("{"))
+    if as_json:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            where = f"line {exc.lineno}, column {exc.colno}"
+            raise CommandError(f"{name} is not valid JSON: {exc.msg} ({where}).") from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise CommandError(f"{name} is not valid YAML: {exc}") from None
+
+
+def describe(exc: DomainError, name: str) -> str:
+    """The error with one line per field problem, e.g. `sections[0].items[2].category: ...`."""
+    lines = [f"{name}: {exc.message}"]
+    for field, messages in exc.fields.items():
+        lines.extend(f"  {field}: {message}" for message in messages)
+    lines.extend(f"  {f['message']}" for f in exc.failures)
+    return "\n".join(lines)
+
+
+def _actor(username: str | None) -> Any:
+    """The named user, or the first superuser. The service decides whether they may import."""
+    User = get_user_model()
+    if username:
+        user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+        if user is None:
+            raise CommandError(f"No user named {username!r}.")
+        return user
+    user = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
+    if user is None:
+        raise CommandError(
+            "No superuser to record as the importer. Create one with `python manage.py createsuperuser`, "
+            "or pass --as USERNAME of a staff user."
+        )
+    return user
