@@ -42,9 +42,7 @@ class ChecklistItem(models.Model):
     guidance = models.TextField(blank=True)
     category = models.CharField(max_length=32, choices=Category.choices)
     required = models.BooleanField(default=True)
-    approver_role = models.ForeignKey(
-        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    approver_role = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     required_signoffs = models.PositiveSmallIntegerField(default=1)
     evidence_required = models.BooleanField(default=False)
     due_offset_days = models.IntegerField(null=True, blank=True)
@@ -161,9 +159,7 @@ class SignOff(models.Model):
 class Delegation(models.Model):
     """An approver away names a delegate holding the same role for a date range."""
 
-    delegator = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given"
-    )
+    delegator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_given")
     delegate = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="delegations_received"
     )
@@ -176,12 +172,8 @@ class Delegation(models.Model):
     class Meta:
         ordering = ["-starts_at", "id"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(ends_at__gt=models.F("starts_at")), name="delegation_range_valid"
-            ),
-            models.CheckConstraint(
-                condition=~Q(delegator=models.F("delegate")), name="delegation_not_to_self"
-            ),
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="delegation_range_valid"),
+            models.CheckConstraint(condition=~Q(delegator=models.F("delegate")), name="delegation_not_to_self"),
         ]
 
     def __str__(self) -> str:

@@ -86,9 +86,7 @@ class TemplateItem(models.Model):
     guidance = models.TextField(blank=True)
     category = models.CharField(max_length=32, choices=Category.choices)
     required = models.BooleanField(default=True)
-    approver_role = models.ForeignKey(
-        Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
+    approver_role = models.ForeignKey(Group, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     required_signoffs = models.PositiveSmallIntegerField(default=1)
     evidence_required = models.BooleanField(default=False)
     due_offset_days = models.IntegerField(default=0)

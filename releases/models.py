@@ -24,9 +24,7 @@ class ProjectMembership(models.Model):
         ADMIN = "admin", "Administrator"
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships"
-    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships")
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -64,9 +62,7 @@ class Release(models.Model):
         default=False,
         help_text="Relaxes separation of duties: assignees may sign off their own items.",
     )
-    stakeholders = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="followed_releases"
-    )
+    stakeholders = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="followed_releases")
     stakeholder_emails = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -117,9 +113,7 @@ class ReleaseTemplate(models.Model):
     """Which template version a release's checklist was made from (the snapshot's source)."""
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="applied_templates")
-    template = models.ForeignKey(
-        "checklists.ChecklistTemplate", on_delete=models.PROTECT, related_name="release_uses"
-    )
+    template = models.ForeignKey("checklists.ChecklistTemplate", on_delete=models.PROTECT, related_name="release_uses")
     slug = models.SlugField(max_length=100)
     applied_at = models.DateTimeField(default=timezone.now)
 
@@ -165,14 +159,10 @@ class FreezeWindow(models.Model):
     """
 
     name = models.CharField(max_length=200)
-    project = models.ForeignKey(
-        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="freeze_windows"
-    )
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE, related_name="freeze_windows")
     starts_at = models.DateTimeField(null=True, blank=True)
     ends_at = models.DateTimeField(null=True, blank=True)
-    weekday = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="0 = Monday … 6 = Sunday"
-    )
+    weekday = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0 = Monday … 6 = Sunday")
     start_time = models.TimeField(null=True, blank=True)
     end_time = models.TimeField(null=True, blank=True)
     timezone = models.CharField(max_length=64, default="UTC")
@@ -213,9 +203,7 @@ class AuditEvent(models.Model):
     On PostgreSQL a trigger refuses UPDATE and DELETE (migration 0002).
     """
 
-    release = models.ForeignKey(
-        Release, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
-    )
+    release = models.ForeignKey(Release, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

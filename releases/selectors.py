@@ -37,7 +37,9 @@ def freeze_windows_for(project_id: int | None) -> QuerySet[FreezeWindow]:
 
 
 def _weekly_hits(window: FreezeWindow, start: dt.datetime, end: dt.datetime) -> bool:
-    assert window.weekday is not None and window.start_time and window.end_time
+    assert window.weekday is not None
+    assert window.start_time
+    assert window.end_time
     tz = ZoneInfo(window.timezone)
     local_start, local_end = start.astimezone(tz), end.astimezone(tz)
     day = local_start.date() - dt.timedelta(days=1)

@@ -17,6 +17,32 @@ from releases.models import ProjectMembership
 from .factories import MembershipFactory, ProjectFactory, UserFactory, in_days
 
 
+def pytest_configure(config):
+    from django.conf import settings
+
+    # Users are made by the dozen; a slow password hash buys nothing in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _builtin_data_after_flush(request):
+    """Transactional tests (live server, threads) end with a flush that empties every table,
+    including the rows the migrations made; put the approver roles and built-in templates
+    back. (Django's serialized_rollback can't be used: Playwright's greenlet sees another
+    connection object.)"""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        "live_server" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+        or (marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    )
+    if transactional:
+        request.getfixturevalue("transactional_db")
+        from checklists.services import builtin_templates_load
+
+        builtin_templates_load()
+
+
 @pytest.fixture
 def project(db):
     return ProjectFactory(name="Billing", slug="billing")
@@ -74,23 +100,42 @@ def staff(db):
 def release(project, manager):
     """An in-progress release with no template, go-live in 10 days, a rollback plan."""
     rel = release_services.release_create(
-        actor=manager, project=project, name="Billing", version="2.0",
-        go_live_at=in_days(10), rollback_plan="Redeploy 1.9 from tag v1.9.",
+        actor=manager,
+        project=project,
+        name="Billing",
+        version="2.0",
+        go_live_at=in_days(10),
+        rollback_plan="Redeploy 1.9 from tag v1.9.",
     )
     return release_services.release_transition(release=rel, actor=manager, to="in_progress")
 
 
 @pytest.fixture
 def make_item(release, manager):
-    def make(*, title="Security review", role="QA", signoffs=1, assignee=None, required=True,
-             evidence_required=False, category=Category.SECURITY, **kwargs) -> ChecklistItem:
+    def make(
+        *,
+        title="Security review",
+        role="QA",
+        signoffs=1,
+        assignee=None,
+        required=True,
+        evidence_required=False,
+        category=Category.SECURITY,
+        **kwargs,
+    ) -> ChecklistItem:
         from django.contrib.auth.models import Group
 
         return approval_services.item_create(
-            release=kwargs.pop("on_release", release), actor=manager, title=title, category=category,
+            release=kwargs.pop("on_release", release),
+            actor=manager,
+            title=title,
+            category=category,
             approver_role=Group.objects.get_or_create(name=role)[0] if role else None,
-            required_signoffs=signoffs if role else 0, assignee=assignee, required=required,
-            evidence_required=evidence_required, **kwargs,
+            required_signoffs=signoffs if role else 0,
+            assignee=assignee,
+            required=required,
+            evidence_required=evidence_required,
+            **kwargs,
         )
 
     return make
@@ -146,9 +191,22 @@ def celery_worker(django_db_setup, django_db_blocker):
     }
     app.control.purge()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--without-gossip", "--without-mingle", "-n", f"test-{os.getpid()}@%h"],
-        cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         assert ping.apply_async().get(timeout=60) == "pong", "the Celery worker did not answer"
@@ -205,7 +263,12 @@ def browser_type_launch_args(browser_type_launch_args):
         **browser_type_launch_args,
         "executable_path": "/usr/bin/chromium",
         "args": [
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
         ],
     }

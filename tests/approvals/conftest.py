@@ -6,6 +6,12 @@ from releases.models import AuditEvent
 from releases.selectors import release_get
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The factories set a password on every user; the default hasher costs ~0.2 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def audit_actions():
     """The audit actions recorded for a release, oldest first (optionally for one target)."""

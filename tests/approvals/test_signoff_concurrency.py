@@ -9,7 +9,7 @@ from approvals.models import SignOff
 from approvals.services import item_status, signoff_grant
 from config.domain import Conflict
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _at_once(*calls):
@@ -21,7 +21,7 @@ def _at_once(*calls):
         try:
             barrier.wait(timeout=10)
             results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects it
+        except Exception as exc:
             results[index] = exc
         finally:
             connection.close()
@@ -44,7 +44,8 @@ def test_two_approvers_signing_at_once_both_count(postgresql, make_item, done, c
         )
         assert all(isinstance(r, SignOff) for r in results), results
         status = item_status(item)
-        assert status.valid_approvals == 2 and status.is_ready
+        assert status.valid_approvals == 2
+        assert status.is_ready
         # Make them stale for the next round (evidence changes, item done again).
         done(item, evidence_url=f"https://ci.example.com/build/{status.revision + 1}")
 

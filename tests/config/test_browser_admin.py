@@ -7,9 +7,11 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import UserFactory
 
+pytestmark = pytest.mark.django_db(transaction=True)
+
 
 @pytest.fixture
-def admin_user(db):
+def admin_user():
     return UserFactory(username="root", is_staff=True, is_superuser=True)
 
 
@@ -28,7 +30,7 @@ def test_administrator_logs_in_and_sees_the_builtin_templates(page: Page, live_s
     expect(page.locator("#result_list")).to_contain_text("Nasazení do produkce")
 
 
-def test_non_staff_user_cannot_enter_the_admin(page: Page, live_server, db):
+def test_non_staff_user_cannot_enter_the_admin(page: Page, live_server):
     UserFactory(username="dev")
     _login(page, live_server, "dev")
     expect(page.locator(".errornote")).to_have_text(re.compile("staff account", re.I))

@@ -31,7 +31,9 @@ def fresh(release: Release) -> Release:
     return Release.objects.get(pk=release.pk)
 
 
-def next_local(weekday: int, hour: int, minute: int = 0, *, tz: str = "Europe/Prague", min_days: int = 2) -> dt.datetime:
+def next_local(
+    weekday: int, hour: int, minute: int = 0, *, tz: str = "Europe/Prague", min_days: int = 2
+) -> dt.datetime:
     """The next `weekday` (0 = Monday) at hour:minute local time, at least `min_days` ahead."""
     zone = ZoneInfo(tz)
     day = (dt.datetime.now(zone) + dt.timedelta(days=min_days)).date()

@@ -102,7 +102,7 @@ def test_unknown_template_is_refused_and_nothing_is_created(project, manager):
 
 def test_naive_go_live_is_refused(project, manager):
     with pytest.raises(Invalid) as exc:
-        create(manager, project, go_live_at=dt.datetime(2030, 1, 1, 12, 0))  # noqa: DTZ001
+        create(manager, project, go_live_at=dt.datetime(2030, 1, 1, 12, 0))
 
     assert exc.value.code == "naive_datetime"
     assert "go_live_at" in exc.value.fields
@@ -110,7 +110,7 @@ def test_naive_go_live_is_refused(project, manager):
 
 def test_naive_window_end_is_refused(project, manager):
     with pytest.raises(Invalid) as exc:
-        create(manager, project, window_end_at=dt.datetime(2030, 1, 1, 12, 0))  # noqa: DTZ001
+        create(manager, project, window_end_at=dt.datetime(2030, 1, 1, 12, 0))
 
     assert exc.value.code == "naive_datetime"
     assert "window_end_at" in exc.value.fields

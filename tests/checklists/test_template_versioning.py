@@ -1,0 +1,116 @@
+"""Template versions: a version a release uses is never changed; edits become a new version."""
+
+import pytest
+
+from checklists.models import ChecklistTemplate
+from checklists.services import template_create, template_update
+from config.domain import Conflict, Forbidden, Invalid
+from releases.models import AuditEvent, ReleaseTemplate
+
+
+def _retitle(data, key, title):
+    for section in data["sections"]:
+        for item in section["items"]:
+            if item["key"] == key:
+                item["title"] = title
+    return data
+
+
+def test_editing_a_template_in_use_creates_a_new_version(ship_it, ship_it_data, make_release, staff):
+    release = make_release()
+
+    new = template_update(template=ship_it, actor=staff, data=_retitle(ship_it_data, "smoke-test", "Smoke suite green"))
+
+    assert new.version == 2
+    assert new.pk != ship_it.pk
+    assert new.items.get(key="smoke-test").title == "Smoke suite green"
+    # The release keeps the copy it was given, and v1 is unchanged.
+    assert ReleaseTemplate.objects.get(release=release).template == ship_it
+    assert set(release.items.values_list("template", flat=True)) == {ship_it.pk}
+    assert release.items.get(source_key="smoke-test").title == "Smoke test passes"
+    assert ship_it.items.get(key="smoke-test").title == "Smoke test passes"
+    assert AuditEvent.objects.filter(action="template.versioned", target_id=new.pk).exists()
+
+
+def test_a_new_release_gets_the_newest_version(ship_it, ship_it_data, make_release, staff):
+    make_release(name="First")
+    template_update(template=ship_it, actor=staff, data=_retitle(ship_it_data, "smoke-test", "Smoke suite green"))
+
+    second = make_release(name="Second")
+
+    assert ReleaseTemplate.objects.get(release=second).template.version == 2
+    assert second.items.get(source_key="smoke-test").title == "Smoke suite green"
+
+
+def test_editing_an_unused_template_edits_it_in_place(ship_it, ship_it_data, staff):
+    ship_it_data["name"] = "Ship it safely"
+
+    edited = template_update(template=ship_it, actor=staff, data=_retitle(ship_it_data, "docs", "Docs and changelog"))
+
+    assert (edited.pk, edited.version) == (ship_it.pk, 1)
+    assert ChecklistTemplate.objects.filter(slug="ship-it").count() == 1
+    ship_it.refresh_from_db()
+    assert ship_it.name == "Ship it safely"
+    assert ship_it.items.get(key="docs").title == "Docs and changelog"
+
+
+def test_only_the_newest_version_can_be_edited(ship_it, ship_it_data, make_release, staff):
+    make_release()
+    template_update(template=ship_it, actor=staff, data=_retitle(ship_it_data, "docs", "Docs v2"))
+
+    with pytest.raises(Conflict) as exc:
+        template_update(template=ship_it, actor=staff, data=_retitle(ship_it_data, "docs", "Docs v3"))
+
+    assert exc.value.code == "not_newest_version"
+    assert ChecklistTemplate.objects.filter(slug="ship-it").count() == 2
+    assert ship_it.items.get(key="docs").title == "Docs updated"
+
+
+def test_non_staff_cannot_create_or_edit_templates(ship_it, ship_it_data, manager):
+    with pytest.raises(Forbidden):
+        template_update(template=ship_it, actor=manager, data=_retitle(ship_it_data, "docs", "Docs v2"))
+    with pytest.raises(Forbidden):
+        template_create(actor=manager, data={**ship_it_data, "slug": "mine"})
+
+    assert ship_it.items.get(key="docs").title == "Docs updated"
+    assert not ChecklistTemplate.objects.filter(slug="mine").exists()
+
+
+def test_invalid_template_data_names_each_bad_field(ship_it, ship_it_data, staff):
+    items = ship_it_data["sections"][0]["items"]
+    items[0]["category"] = "vibes"
+    items[1]["required_signoffs"] = -1
+    ship_it_data["sections"][1]["items"][0]["key"] = "docs"  # used twice
+
+    with pytest.raises(Invalid) as exc:
+        template_update(template=ship_it, actor=staff, data=ship_it_data)
+
+    assert exc.value.code == "invalid_template"
+    fields = set(exc.value.fields)
+    assert "sections[0].items[0].category" in fields
+    assert "sections[0].items[1].required_signoffs" in fields
+    assert "sections[1].items[0].key" in fields
+    assert ship_it.items.get(key="smoke-test").category == "functional_testing"
+
+
+def test_signoffs_without_an_approver_role_are_invalid(staff, ship_it_data):
+    ship_it_data["sections"][0]["items"][0]["approver_role"] = None
+
+    with pytest.raises(Invalid) as exc:
+        template_create(actor=staff, data=ship_it_data)
+
+    assert "sections[0].items[0].approver_role" in exc.value.fields
+
+
+def test_template_slug_cannot_change(ship_it, ship_it_data, staff):
+    with pytest.raises(Invalid) as exc:
+        template_update(template=ship_it, actor=staff, data={**ship_it_data, "slug": "ship-it-2"})
+
+    assert "slug" in exc.value.fields
+
+
+def test_template_slug_is_unique(ship_it, ship_it_data, staff):
+    with pytest.raises(Invalid) as exc:
+        template_create(actor=staff, data=ship_it_data)
+
+    assert "slug" in exc.value.fields
