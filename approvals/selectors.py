@@ -37,6 +37,11 @@ def items_with_status(qs: QuerySet[ChecklistItem] | None = None) -> QuerySet[Che
     - is_ready: finished (done / not applicable with justification) and signed.
     """
     qs = ChecklistItem.objects.all() if qs is None else qs
+    # Separation of duties holds at count time too: an approval by the item's current assignee
+    # or by whoever completed it does not count, unless the release relaxes the rule.
+    assignee = Coalesce(OuterRef("assignee_id"), Value(0))
+    completer = Coalesce(OuterRef("completed_by_id"), Value(0))
+    involved = Q(approver_id=assignee) | Q(signed_by_id=assignee) | Q(approver_id=completer) | Q(signed_by_id=completer)
     approvals = (
         SignOff.objects.filter(
             item=OuterRef("pk"),
@@ -44,6 +49,7 @@ def items_with_status(qs: QuerySet[ChecklistItem] | None = None) -> QuerySet[Che
             revoked_at__isnull=True,
             item_revision=OuterRef("revision"),
         )
+        .filter(Q(item__release__allow_self_signoff=True) | ~involved)
         .order_by()
         .values("item")
         .annotate(c=Count("approver", distinct=True))
@@ -70,13 +76,7 @@ def items_with_status(qs: QuerySet[ChecklistItem] | None = None) -> QuerySet[Che
 
 def checklist_for_release(release_id: int) -> QuerySet[ChecklistItem]:
     """A release's checklist with everything a list shows, in a fixed number of queries."""
-    signoffs = SignOff.objects.select_related("approver", "signed_by", "role").order_by("created_at", "id")
-    return (
-        items_with_status(ChecklistItem.objects.filter(release_id=release_id))
-        .select_related("assignee", "approver_role", "completed_by")
-        .prefetch_related(Prefetch("signoffs", queryset=signoffs))
-        .order_by("order", "id")
-    )
+    return checklist_items().filter(release_id=release_id).order_by("order", "id")
 
 
 def required_items_not_ready(release_id: int) -> QuerySet[ChecklistItem]:
@@ -126,3 +126,17 @@ def delegations_for(user) -> QuerySet[Delegation]:  # type: ignore[no-untyped-de
     return Delegation.objects.filter(Q(delegator=user) | Q(delegate=user)).select_related(
         "delegator", "delegate", "role"
     )
+
+
+def checklist_items() -> QuerySet[ChecklistItem]:
+    """Items with their sign-off status and what the detail shows, in a fixed number of queries."""
+    signoffs = SignOff.objects.select_related("approver", "signed_by", "role").order_by("created_at", "id")
+    return (
+        items_with_status(ChecklistItem.objects.all())
+        .select_related("assignee", "approver_role", "completed_by")
+        .prefetch_related(Prefetch("signoffs", queryset=signoffs))
+    )
+
+
+def signoff_get(pk: int) -> SignOff:
+    return SignOff.objects.select_related("approver", "signed_by", "role", "item").get(pk=pk)

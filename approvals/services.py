@@ -21,7 +21,8 @@ from checklists.models import Category, ChecklistTemplate, TemplateItem
 from config.domain import UNSET, Conflict, Forbidden, Invalid, NotFound, failure
 from releases import permissions
 from releases.audit import audit_record, snapshot
-from releases.models import Release, ReleaseTemplate
+from releases.models import AuditEvent, Release, ReleaseTemplate
+from releases.state import release_set_state
 
 from .models import ChecklistItem, Delegation, SignOff
 from .selectors import active_delegation, items_with_status, required_items_not_ready
@@ -82,7 +83,9 @@ def release_require_open(release: Release) -> None:
 
 def _lock_item(item: ChecklistItem) -> tuple[Release, ChecklistItem]:
     release = Release.objects.select_for_update().get(pk=item.release_id)
-    locked = ChecklistItem.objects.select_for_update().get(pk=item.pk)
+    locked = ChecklistItem.objects.select_for_update().filter(pk=item.pk).first()
+    if locked is None:  # removed (flag unset, template upgrade) while we waited for the lock
+        raise NotFound("Item not found.", code="not_found")
     return release, locked
 
 
@@ -147,6 +150,8 @@ def checklist_apply_template(*, release: Release, template: ChecklistTemplate, a
                 f"The template {template.slug!r} is applied to this release already; upgrade it instead.",
                 code="template_already_applied",
             )
+        # Lock the version so an in-place edit of an unused version can't change it mid-copy.
+        template = ChecklistTemplate.objects.select_for_update().get(pk=template.pk)
         ReleaseTemplate.objects.create(release=release, template=template, slug=template.slug)
         flags = set(release.flags)
         start = _next_order(release)
@@ -167,8 +172,20 @@ def checklist_apply_template(*, release: Release, template: ChecklistTemplate, a
 
 
 def _untouched(item: ChecklistItem) -> bool:
-    """Nothing was done or signed on it yet."""
-    return item.state == State.OPEN and not item.evidence_url and not item.note and not item.signoffs.exists()
+    """Nobody has worked on, edited, assigned or signed it: safe to replace or remove."""
+    return (
+        item.state == State.OPEN
+        and item.revision == 1
+        and item.assignee_id is None
+        and not item.evidence_url
+        and not item.note
+        and not item.signoffs.exists()
+        and not AuditEvent.objects.filter(
+            target_type=ChecklistItem._meta.label_lower,
+            target_id=item.pk,
+            action__in=("item.updated", "item.assigned", "item.state_changed"),
+        ).exists()
+    )
 
 
 def checklist_sync_flags(*, release: Release, actor: Any) -> dict[str, int]:
@@ -235,7 +252,7 @@ def release_template_upgrade(*, release: Release, slug: str, actor: Any) -> dict
             raise Invalid.field(
                 "template", f"The template {slug!r} is not applied to this release.", code="template_not_applied"
             )
-        newest = ChecklistTemplate.objects.filter(slug=slug).order_by("-version").first()
+        newest = ChecklistTemplate.objects.select_for_update().filter(slug=slug).order_by("-version").first()
         assert newest is not None
         if newest.version <= use.template.version:
             raise Conflict(
@@ -245,28 +262,48 @@ def release_template_upgrade(*, release: Release, slug: str, actor: Any) -> dict
         flags = set(release.flags)
         current = {i.source_key: i for i in release.items.filter(source_slug=slug)}
         new_items = {t.key: t for t in _template_items(newest)}
-        added, updated, kept, removed = [], [], [], []
+        added: list[str] = []
+        updated: list[str] = []
+        kept: list[str] = []
+        removed: list[str] = []
         order = _next_order(release)
+        why = {"template": slug, "version": newest.version}
+
+        def remove_if_untouched(item: ChecklistItem) -> None:
+            if _untouched(item):
+                removed.append(item.title)
+                audit_record(
+                    action="item.removed",
+                    actor=actor,
+                    target=item,
+                    release=release,
+                    before={"title": item.title},
+                    after=why,
+                )
+                item.delete()
+            else:
+                kept.append(item.title)
+
         for key, titem in new_items.items():
             item = current.get(key)
             if titem.condition_flag and titem.condition_flag not in flags:
                 # The new version makes it conditional on a flag this release lacks.
                 if item is not None:
-                    if _untouched(item):
-                        removed.append(item.title)
-                        item.delete()
-                    else:
-                        kept.append(item.title)
+                    remove_if_untouched(item)
                 continue
             if item is None:
                 item = _item_from_template(release, titem, newest, order)
                 item.save()
                 order += 1
                 added.append(item.title)
+                audit_record(
+                    action="item.created", actor=actor, target=item, release=release, after={"title": item.title, **why}
+                )
                 continue
             fresh = _item_from_template(release, titem, newest, item.order)
             changed = [f for f in TEMPLATE_COPIED_FIELDS if getattr(item, f) != getattr(fresh, f)]
             if changed and _untouched(item):
+                before = snapshot(item, AUDITED_FIELDS)
                 for f in changed:
                     setattr(item, f, getattr(fresh, f))
                 item.section = fresh.section
@@ -274,6 +311,16 @@ def release_template_upgrade(*, release: Release, slug: str, actor: Any) -> dict
                 item.template = newest
                 item.save()
                 updated.append(item.title)
+                after = snapshot(item, AUDITED_FIELDS)
+                diff = [f for f in AUDITED_FIELDS if before[f] != after[f]]
+                audit_record(
+                    action="item.updated",
+                    actor=actor,
+                    target=item,
+                    release=release,
+                    before={f: before[f] for f in diff},
+                    after={**{f: after[f] for f in diff}, **why},
+                )
             else:
                 if changed:
                     kept.append(item.title)
@@ -282,11 +329,7 @@ def release_template_upgrade(*, release: Release, slug: str, actor: Any) -> dict
                 item.save(update_fields=["template", "section"])
         for key, item in current.items():
             if key not in new_items:
-                if _untouched(item):
-                    removed.append(item.title)
-                    item.delete()
-                else:
-                    kept.append(item.title)
+                remove_if_untouched(item)
         old_version = use.template.version
         use.template = newest
         use.save(update_fields=["template"])
@@ -307,6 +350,7 @@ def release_template_upgrade(*, release: Release, slug: str, actor: Any) -> dict
             before={"version": old_version},
             after=summary,
         )
+        release_reopen_if_not_ready(release=release, actor=actor, why=f"Template {slug!r} upgraded")
     return summary
 
 
@@ -400,24 +444,14 @@ def _mark_stale(*, item: ChecklistItem, old_revision: int, actor: Any, release: 
 
 
 def release_reopen_if_not_ready(*, release: Release, actor: Any, why: str) -> None:
-    """An approved release whose required items no longer all hold goes back to in_progress."""
+    """An approved release that no longer meets its go/no-go conditions (a required item not
+    done and signed, no rollback plan) goes back to in_progress. Inside the caller's
+    transaction, with the release row locked."""
     if release.state != Release.State.APPROVED:
         return
-    if not required_items_not_ready(release.pk).exists():
+    if release.rollback_plan.strip() and not required_items_not_ready(release.pk).exists():
         return
-    before = release.state
-    release.state = Release.State.IN_PROGRESS
-    release.state_changed_at = timezone.now()
-    release.state_reason = why
-    release.save(update_fields=["state", "state_changed_at", "state_reason", "updated_at"])
-    audit_record(
-        action="release.in_progress",
-        actor=actor,
-        target=release,
-        release=release,
-        before={"state": before},
-        after={"state": release.state, "reason": why},
-    )
+    release_set_state(release, actor=actor, to=Release.State.IN_PROGRESS, reason=why)
 
 
 def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> ChecklistItem:
@@ -449,6 +483,7 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
         state_changed = item.state != before["state"]
         if state_changed:
             _enter_state(item, actor)
+        _check_state_requirements(item)
         after = snapshot(item, AUDITED_FIELDS)
         changed = [f for f in AUDITED_FIELDS if before[f] != after[f]]
         if not changed:
@@ -492,24 +527,12 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
                 before={f: before[f] for f in rest},
                 after={f: after[f] for f in rest},
             )
-        if item.revision != old_revision:
-            release_reopen_if_not_ready(release=release, actor=actor, why=f"Item changed: {item.title}")
+        release_reopen_if_not_ready(release=release, actor=actor, why=f"Item changed: {item.title}")
     return item
 
 
 def _enter_state(item: ChecklistItem, actor: Any) -> None:
-    """Checks and bookkeeping for the item's new state (already set on `item`)."""
-    if item.state == State.DONE and item.evidence_required and not item.evidence_url:
-        raise Invalid.field(
-            "evidence_url", "This item needs evidence (a link) before it can be done.", code="evidence_required"
-        )
-    if item.state == State.NOT_APPLICABLE and not item.justification:
-        raise Invalid.field("justification", "Say why the item does not apply.", code="justification_required")
-    if item.state == State.BLOCKED:
-        if not item.blocked_reason:
-            raise Invalid.field("blocked_reason", "Say what blocks the item.", code="blocked_reason_required")
-    else:
-        item.blocked_reason = ""
+    """Bookkeeping for the item's new state (already set on `item`)."""
     if item.state in ChecklistItem.FINISHED_STATES:
         item.completed_by = actor
         item.completed_at = timezone.now()
@@ -517,6 +540,22 @@ def _enter_state(item: ChecklistItem, actor: Any) -> None:
     else:
         item.completed_by = None
         item.completed_at = None
+
+
+def _check_state_requirements(item: ChecklistItem) -> None:
+    """What the item's state needs, checked after every change (not only on entering it):
+    evidence for a done item that requires it, a justification when not applicable, a reason
+    when blocked."""
+    if item.state != State.BLOCKED:
+        item.blocked_reason = ""
+    if item.state == State.DONE and item.evidence_required and not item.evidence_url:
+        raise Invalid.field(
+            "evidence_url", "This item needs evidence (a link) while it is done.", code="evidence_required"
+        )
+    if item.state == State.NOT_APPLICABLE and not item.justification:
+        raise Invalid.field("justification", "Say why the item does not apply.", code="justification_required")
+    if item.state == State.BLOCKED and not item.blocked_reason:
+        raise Invalid.field("blocked_reason", "Say what blocks the item.", code="blocked_reason_required")
 
 
 def item_create(

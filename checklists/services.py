@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from config.domain import Conflict, Forbidden, Invalid
@@ -135,7 +135,7 @@ def template_clean(data: Any) -> dict[str, Any]:
             out["guidance"] = _str(
                 row["guidance"], path=f"{path}.guidance", errors=errors, max_length=10000, required=False
             )
-            if row.get("category") not in categories:
+            if not isinstance(row.get("category"), str) or row.get("category") not in categories:
                 errors.setdefault(f"{path}.category", []).append(
                     f"Unknown category {row.get('category')!r}; one of: {', '.join(sorted(categories))}."
                 )
@@ -257,13 +257,25 @@ def _require_template_admin(actor: Any) -> None:
         raise Forbidden("Only administrators can change checklist templates.", code="forbidden")
 
 
+def _write_new_version(*, data: dict[str, Any], version: int, actor: Any) -> ChecklistTemplate:
+    """A new template version; two writers racing for the same version number: one wins."""
+    try:
+        with transaction.atomic():
+            return template_write_rows(data=data, version=version, created_by=actor)
+    except IntegrityError:
+        raise Conflict(
+            f"Version {version} of {data['slug']!r} was written by someone else just now; try again.",
+            code="version_conflict",
+        ) from None
+
+
 def template_create(*, actor: Any, data: Any) -> ChecklistTemplate:
     _require_template_admin(actor)
     clean = template_clean(data)
     with transaction.atomic():
         if ChecklistTemplate.objects.filter(slug=clean["slug"]).exists():
             raise Invalid.field("slug", f"A template with slug {clean['slug']!r} exists already.", code="slug_taken")
-        template = template_write_rows(data=clean, version=1, created_by=actor)
+        template = _write_new_version(data=clean, version=1, actor=actor)
         audit_record(
             action="template.created", actor=actor, target=template, after={"slug": template.slug, "version": 1}
         )
@@ -291,7 +303,7 @@ def template_update(*, template: ChecklistTemplate, actor: Any, data: Any) -> Ch
                 code="not_newest_version",
             )
         if template_in_use(newest):
-            new = template_write_rows(data=clean, version=newest.version + 1, created_by=actor)
+            new = _write_new_version(data=clean, version=newest.version + 1, actor=actor)
             audit_record(
                 action="template.versioned",
                 actor=actor,
@@ -325,7 +337,7 @@ def template_import(*, actor: Any, data: Any) -> ChecklistTemplate:
     with transaction.atomic():
         newest = ChecklistTemplate.objects.select_for_update().filter(slug=clean["slug"]).order_by("-version").first()
         version = newest.version + 1 if newest else 1
-        template = template_write_rows(data=clean, version=version, created_by=actor)
+        template = _write_new_version(data=clean, version=version, actor=actor)
         audit_record(
             action="template.imported",
             actor=actor,

@@ -34,6 +34,7 @@ from . import permissions
 from .audit import audit_record, snapshot
 from .models import FreezeWindow, Phase, Project, ProjectMembership, Release
 from .selectors import freeze_windows_hit
+from .state import release_set_state
 
 S = Release.State
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -74,9 +75,13 @@ def project_create(*, actor: Any, name: str, slug: str = "", description: str = 
     with transaction.atomic():
         if Project.objects.filter(slug=slug).exists():
             raise Invalid.field("slug", f"The slug {slug!r} is taken.", code="slug_taken")
-        project = Project.objects.create(
-            name=name, slug=slug, description=_text("description", description, max_length=10000)
-        )
+        try:
+            with transaction.atomic():
+                project = Project.objects.create(
+                    name=name, slug=slug, description=_text("description", description, max_length=10000)
+                )
+        except IntegrityError:
+            raise Invalid.field("slug", f"The slug {slug!r} is taken.", code="slug_taken") from None
         audit_record(action="project.created", actor=actor, target=project, after={"name": name, "slug": slug})
     return project
 
@@ -208,6 +213,8 @@ def _resolve_templates(templates: Any) -> list[ChecklistTemplate]:
             template = ChecklistTemplate.objects.filter(pk=ref).first()
         elif isinstance(ref, str) and len(ref) <= 100:
             template = ChecklistTemplate.objects.filter(slug=ref).order_by("-version").first()
+            if template is None and ref.isdigit() and len(ref) < 18:
+                template = ChecklistTemplate.objects.filter(pk=int(ref)).first()
         if template is None:
             raise Invalid.field("templates", f"Unknown template {str(ref)[:100]!r}.", code="unknown_template")
         if template.slug in {t.slug for t in out}:
@@ -283,13 +290,13 @@ def release_create(
         window_end_at=_aware("window_end_at", window_end_at),
         git_ref=_text("git_ref", git_ref, max_length=200),
         rollback_plan=_text("rollback_plan", rollback_plan, max_length=20000),
-        flags=_clean_flags(list(flags)),
-        stakeholder_emails=_clean_emails(list(stakeholder_emails)),
+        flags=_clean_flags(flags),
+        stakeholder_emails=_clean_emails(stakeholder_emails),
         allow_self_signoff=bool(allow_self_signoff),
         created_by=actor,
     )
     _check_schedule(release, release.go_live_at, release.window_end_at)
-    chosen = _resolve_templates(list(templates))
+    chosen = _resolve_templates(templates)
     with transaction.atomic():
         release.save()
         permissions.grant_manage(actor, release)
@@ -451,14 +458,14 @@ def release_update(
                 after={"go_live_at": after["go_live_at"], "window_end_at": after["window_end_at"]},
             )
             if release.state == S.APPROVED:
-                _set_state(
+                release_set_state(
                     release,
                     actor=actor,
                     to=S.IN_PROGRESS,
                     reason="The go-live moved after approval; the go/no-go must be taken again.",
                 )
-        elif release.state == S.APPROVED and "flags" in changed:
-            release_reopen_if_not_ready(release=release, actor=actor, why="Flags changed: new conditional items")
+        elif release.state == S.APPROVED and changed:
+            release_reopen_if_not_ready(release=release, actor=actor, why=f"Release changed: {', '.join(changed)}")
     return release
 
 
@@ -513,31 +520,6 @@ def approval_failures(release: Release, *, actor: Any, override_freeze: bool, re
     return failures
 
 
-def _set_state(release: Release, *, actor: Any, to: str, reason: str = "", extra: dict[str, Any] | None = None) -> None:
-    before = release.state
-    now = timezone.now()
-    release.state = to
-    release.state_changed_at = now
-    release.state_reason = reason
-    if to == S.APPROVED:
-        release.approved_at, release.approved_by = now, actor
-    elif to == S.LIVE:
-        release.went_live_at = now
-    elif to == S.COMPLETED:
-        release.completed_at = now
-    if to != S.APPROVED and before == S.APPROVED:
-        release.freeze_override_reason = ""
-    release.save()
-    audit_record(
-        action=f"release.{to}",
-        actor=actor,
-        target=release,
-        release=release,
-        before={"state": before},
-        after={"state": to, "reason": reason, **(extra or {})},
-    )
-
-
 def release_transition(
     *, release: Release, actor: Any, to: str, reason: str = "", override_freeze: bool = False
 ) -> Release:
@@ -584,7 +566,7 @@ def release_transition(
             failures.append(failure("reason_required", "Say why the release was rolled back."))
         if failures:
             raise Conflict(f"The release can't move to {to}.", code="transition_refused", failures=failures)
-        _set_state(release, actor=actor, to=to, reason=reason, extra=extra)
+        release_set_state(release, actor=actor, to=to, reason=reason, extra=extra)
     return release
 
 
@@ -668,7 +650,7 @@ def phase_transition(*, phase: Phase, actor: Any, to: str) -> Phase:
             after={"state": to, "phase": phase.name},
         )
         if to == Phase.State.IN_PROGRESS and phase.production and release.state == S.APPROVED:
-            _set_state(release, actor=actor, to=S.LIVE, reason=f"Production phase started: {phase.name}")
+            release_set_state(release, actor=actor, to=S.LIVE, reason=f"Production phase started: {phase.name}")
     return phase
 
 

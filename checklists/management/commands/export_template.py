@@ -3,12 +3,11 @@ in the exchange format, on stdout. `import_template` reads it back."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import yaml
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from checklists import exchange
 from checklists.models import ChecklistTemplate
 from checklists.selectors import template_export_data, template_get, template_versions
 
@@ -30,7 +29,7 @@ class Command(BaseCommand):
         template = template_get(slug=slug, version=version)
         if template is None:
             raise CommandError(self._not_found(slug, version))
-        self.stdout.write(dump(template_export_data(template), options["format"]), ending="")
+        self.stdout.write(exchange.dump(template_export_data(template), options["format"]), ending="")
 
     def _not_found(self, slug: str, version: int | None) -> str:
         versions = template_versions(slug)
@@ -38,10 +37,3 @@ class Command(BaseCommand):
             return f"Template {slug!r} has no version {version}; it has: {', '.join(map(str, versions))}."
         known = sorted(set(ChecklistTemplate.objects.values_list("slug", flat=True)))
         return f"No template with slug {slug!r}. Known templates: {', '.join(known) or 'none'}."
-
-
-def dump(data: dict[str, Any], fmt: str) -> str:
-    """Readable in any language: non-ASCII text (Czech) is written as is, keys in format order."""
-    if fmt == "yaml":
-        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

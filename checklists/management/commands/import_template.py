@@ -4,15 +4,14 @@ releases keep the version they were made from."""
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from checklists import exchange
 from checklists.services import template_import
 from config.domain import DomainError
 
@@ -61,17 +60,11 @@ def read(name: str) -> str:
 def parse(text: str, name: str) -> Any:
     """JSON or YAML by the file's extension; without a known one, text starting with `{` is JSON."""
     suffix = Path(name).suffix.lower()
-    as_json = suffix in JSON_SUFFIXES or (suffix not in YAML_SUFFIXES and text.lstrip().startswith("{"))
-    if as_json:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            where = f"line {exc.lineno}, column {exc.colno}"
-            raise CommandError(f"{name} is not valid JSON: {exc.msg} ({where}).") from None
+    fmt = "json" if suffix in JSON_SUFFIXES else "yaml" if suffix in YAML_SUFFIXES else None
     try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise CommandError(f"{name} is not valid YAML: {exc}") from None
+        return exchange.parse(text, fmt=fmt, name=name)
+    except DomainError as exc:
+        raise CommandError(" ".join(" ".join(m) for m in exc.fields.values()) or exc.message) from None
 
 
 def describe(exc: DomainError, name: str) -> str:
