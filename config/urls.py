@@ -1,8 +1,28 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from approvals.urls import api_urlpatterns as approvals_api
+from checklists.urls import api_urlpatterns as checklists_api
+from releases.urls import api_urlpatterns as releases_api
+
+from . import api
+
+api_v1 = [
+    path("auth/token/", api.TokenView.as_view(), name="api-token"),
+    *releases_api,
+    *checklists_api,
+    *approvals_api,
+]
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api-auth/", include("rest_framework.urls")),
+    path("healthz", api.healthz, name="healthz"),
+    path("readyz", api.readyz, name="readyz"),
 ]

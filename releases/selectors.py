@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 
 from approvals.selectors import readiness_subqueries
 
 from . import permissions
-from .models import FreezeWindow, Release
+from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseTemplate
 
 
 def with_readiness(qs: QuerySet[Release]) -> QuerySet[Release]:
@@ -67,3 +67,39 @@ def freeze_windows_hit(
         elif window.starts_at and window.ends_at and window.starts_at < end and start < window.ends_at:
             hits.append(window)
     return hits
+
+
+def release_list_full(*, user) -> QuerySet[Release]:  # type: ignore[no-untyped-def]
+    """Releases as the API and pages show them: readiness, people, phases, templates."""
+    return release_list(user=user).prefetch_related(
+        permissions.managers_prefetch(),
+        "stakeholders",
+        Prefetch("phases", queryset=Phase.objects.order_by("order", "id")),
+        Prefetch("applied_templates", queryset=ReleaseTemplate.objects.select_related("template")),
+    )
+
+
+def phases_visible_to(user) -> QuerySet[Phase]:  # type: ignore[no-untyped-def]
+    return Phase.objects.filter(release__in=permissions.releases_visible_to(user)).select_related("release")
+
+
+def audit_for_release(release: Release) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(release=release).order_by("-created_at", "-id")
+
+
+def freeze_windows_visible_to(user) -> QuerySet[FreezeWindow]:  # type: ignore[no-untyped-def]
+    if not getattr(user, "is_authenticated", False):
+        return FreezeWindow.objects.none()
+    if user.is_staff or user.is_superuser:
+        return FreezeWindow.objects.all()
+    return FreezeWindow.objects.filter(Q(project__isnull=True) | Q(project__in=permissions.projects_visible_to(user)))
+
+
+def memberships_of(project: Project) -> QuerySet[ProjectMembership]:
+    return ProjectMembership.objects.filter(project=project).select_related("user").order_by("user__username")
+
+
+def projects_for(user) -> QuerySet[Project]:  # type: ignore[no-untyped-def]
+    """Visible projects, annotated with the user's own role in each (or None)."""
+    role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
+    return permissions.projects_visible_to(user).annotate(my_role=Subquery(role)).order_by("name", "id")

@@ -1,0 +1,266 @@
+"""REST API for checklist items, sign-offs and delegations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from checklists.models import Category
+from config.api import READ, WRITE, AwareDateTimeField, Pagination, RoleField, UserRefField, errors
+from config.domain import UNSET
+from releases import permissions
+
+from . import selectors, services
+from .models import ChecklistItem, Delegation, SignOff
+
+
+class SignOffSerializer(serializers.ModelSerializer):
+    approver = serializers.IntegerField(source="approver_id", help_text="The approver of record.")
+    approver_username = serializers.CharField(source="approver.username")
+    signed_by = serializers.IntegerField(source="signed_by_id", help_text="Who signed (a delegate, or the approver).")
+    signed_by_username = serializers.CharField(source="signed_by.username")
+    on_behalf = serializers.SerializerMethodField(help_text="Signed by a delegate on the approver's behalf.")
+    role = serializers.CharField(source="role.name")
+    stale = serializers.SerializerMethodField(help_text="No longer counts: the item changed since.")
+    revoked = serializers.BooleanField()
+
+    class Meta:
+        model = SignOff
+        fields = [
+            "id", "item", "approver", "approver_username", "signed_by", "signed_by_username", "on_behalf", "role",
+            "decision", "comment", "created_at", "stale", "revoked", "revoked_at", "revoked_reason",
+            "self_signoff_relaxed",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_on_behalf(self, obj: SignOff) -> bool:
+        return obj.approver_id != obj.signed_by_id
+
+    def get_stale(self, obj: SignOff) -> bool:
+        item = obj.item
+        if obj.revoked_at is not None:
+            return False
+        if obj.decision == SignOff.Decision.APPROVE:
+            return obj.item_revision != item.revision
+        return obj.completion_seq != item.completion_seq
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    approver_role = serializers.CharField(source="approver_role.name", allow_null=True, default=None)
+    assignee_username = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    valid_approvals = serializers.IntegerField(help_text="Distinct approvers whose approval counts now.")
+    has_rejection = serializers.BooleanField(help_text="A rejection stands until the item is done again.")
+    is_signed = serializers.BooleanField()
+    is_ready = serializers.BooleanField(help_text="Done (or not applicable) and signed off.")
+    overdue = serializers.SerializerMethodField()
+    signoffs = SignOffSerializer(many=True)
+
+    class Meta:
+        model = ChecklistItem
+        fields = [
+            "id", "release", "section", "order", "title", "guidance", "category", "required", "approver_role",
+            "required_signoffs", "evidence_required", "condition_flag", "state", "assignee", "assignee_username",
+            "evidence_url", "note", "justification", "blocked_reason", "due_at", "due_offset_days", "overdue",
+            "completed_by", "completed_at", "revision", "is_adhoc", "source_slug", "source_key",
+            "valid_approvals", "has_rejection", "is_signed", "is_ready", "signoffs", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_overdue(self, obj: ChecklistItem) -> bool:
+        return bool(obj.due_at and obj.due_at < timezone.now() and obj.state not in ChecklistItem.FINISHED_STATES)
+
+
+class ItemUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False)
+    guidance = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    required = serializers.BooleanField(required=False)
+    approver_role = RoleField(required=False, allow_null=True)
+    required_signoffs = serializers.IntegerField(min_value=0, max_value=20, required=False)
+    evidence_required = serializers.BooleanField(required=False)
+    state = serializers.ChoiceField(choices=ChecklistItem.State.choices, required=False)
+    assignee = UserRefField(required=False, allow_null=True)
+    evidence_url = serializers.URLField(max_length=1000, required=False, allow_blank=True)
+    note = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    justification = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    blocked_reason = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    due_at = AwareDateTimeField(required=False, allow_null=True)
+
+
+class ItemCreateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    section = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    guidance = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    category = serializers.ChoiceField(choices=Category.choices, default=Category.OTHER)
+    required = serializers.BooleanField(default=True)
+    approver_role = RoleField(required=False, allow_null=True, default=None)
+    required_signoffs = serializers.IntegerField(min_value=0, max_value=20, required=False, allow_null=True)
+    evidence_required = serializers.BooleanField(default=False)
+    due_at = AwareDateTimeField(required=False, allow_null=True, default=None)
+    assignee = UserRefField(required=False, allow_null=True, default=None)
+
+
+class SignOffCreateSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=SignOff.Decision.choices)
+    comment = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    on_behalf_of = UserRefField(
+        required=False, allow_null=True, default=None, help_text="Sign as the delegate of this approver."
+    )
+
+
+class RevokeSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=10000)
+
+
+class DelegationSerializer(serializers.ModelSerializer):
+    delegator = serializers.IntegerField(source="delegator_id")
+    delegate = serializers.IntegerField(source="delegate_id")
+    delegate_username = serializers.CharField(source="delegate.username")
+    role = serializers.CharField(source="role.name")
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Delegation
+        fields = [
+            "id", "delegator", "delegate", "delegate_username", "role", "starts_at", "ends_at", "created_at",
+            "cancelled_at", "active",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+    def get_active(self, obj: Delegation) -> bool:
+        now = timezone.now()
+        return obj.cancelled_at is None and obj.starts_at <= now < obj.ends_at
+
+
+class DelegationCreateSerializer(serializers.Serializer):
+    delegate = UserRefField()
+    role = RoleField()
+    starts_at = AwareDateTimeField()
+    ends_at = AwareDateTimeField()
+
+
+# --- items ---------------------------------------------------------------------------------
+
+
+def _item(request: Request, pk: int) -> ChecklistItem:
+    visible = permissions.releases_visible_to(request.user)
+    return get_object_or_404(selectors.checklist_items().filter(release__in=visible), pk=pk)
+
+
+class ItemFilter(django_filters.FilterSet):
+    state = django_filters.ChoiceFilter(choices=ChecklistItem.State.choices)
+    category = django_filters.ChoiceFilter(choices=Category.choices)
+    assignee = django_filters.NumberFilter(field_name="assignee_id")
+    overdue = django_filters.BooleanFilter(method="filter_overdue")
+
+    class Meta:
+        model = ChecklistItem
+        fields = ["state", "category", "assignee", "overdue"]
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        late = Q(due_at__lt=timezone.now()) & ~Q(state__in=ChecklistItem.FINISHED_STATES)
+        return queryset.filter(late) if value else queryset.exclude(late)
+
+
+class ReleaseItemListView(generics.ListAPIView):
+    queryset = ChecklistItem.objects.none()  # for the schema; get_queryset filters by permission
+    serializer_class = ItemSerializer
+    pagination_class = Pagination
+    filterset_class = ItemFilter
+
+    def get_queryset(self) -> QuerySet[ChecklistItem]:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
+        return selectors.checklist_for_release(release.pk)
+
+    @extend_schema(responses={200: ItemSerializer(many=True), **errors(400, 401, 404)})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=ItemCreateSerializer, responses={201: ItemSerializer, **errors(*WRITE)})
+    def post(self, request: Request, pk: int) -> Response:
+        release = get_object_or_404(permissions.releases_visible_to(request.user), pk=pk)
+        data = ItemCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        item = services.item_create(release=release, actor=request.user, **data.validated_data)
+        return Response(ItemSerializer(_item(request, item.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class ItemDetailView(APIView):
+    @extend_schema(responses={200: ItemSerializer, **errors(*READ)})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(ItemSerializer(_item(request, pk)).data)
+
+    @extend_schema(request=ItemUpdateSerializer, responses={200: ItemSerializer, **errors(*WRITE)})
+    def patch(self, request: Request, pk: int) -> Response:
+        item = _item(request, pk)
+        data = ItemUpdateSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.item_update(
+            item=item, actor=request.user, **{k: data.validated_data.get(k, UNSET) for k in data.validated_data}
+        )
+        return Response(ItemSerializer(_item(request, pk)).data)
+
+
+class ItemSignOffView(APIView):
+    @extend_schema(request=SignOffCreateSerializer, responses={201: SignOffSerializer, **errors(*WRITE)})
+    def post(self, request: Request, pk: int) -> Response:
+        item = _item(request, pk)
+        data = SignOffCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        signoff = services.signoff_grant(item=item, actor=request.user, **data.validated_data)
+        return Response(SignOffSerializer(selectors.signoff_get(signoff.pk)).data, status=status.HTTP_201_CREATED)
+
+
+class SignOffRevokeView(APIView):
+    @extend_schema(request=RevokeSerializer, responses={200: SignOffSerializer, **errors(*WRITE)})
+    def post(self, request: Request, pk: int) -> Response:
+        visible = permissions.releases_visible_to(request.user)
+        signoff = get_object_or_404(SignOff.objects.filter(item__release__in=visible).select_related("item"), pk=pk)
+        data = RevokeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.signoff_revoke(signoff=signoff, actor=request.user, reason=data.validated_data["reason"])
+        return Response(SignOffSerializer(selectors.signoff_get(signoff.pk)).data)
+
+
+# --- delegations ---------------------------------------------------------------------------
+
+
+class DelegationListView(generics.ListAPIView):
+    queryset = Delegation.objects.none()  # for the schema; get_queryset filters by permission
+    serializer_class = DelegationSerializer
+    pagination_class = Pagination
+
+    def get_queryset(self) -> QuerySet[Delegation]:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return selectors.delegations_for(self.request.user).order_by("-starts_at", "id")
+
+    @extend_schema(responses={200: DelegationSerializer(many=True), **errors(*READ)})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(request=DelegationCreateSerializer, responses={201: DelegationSerializer, **errors(400, 401, 403)})
+    def post(self, request: Request) -> Response:
+        data = DelegationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        delegation = services.delegation_create(actor=request.user, **data.validated_data)
+        return Response(DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
+
+
+class DelegationDetailView(APIView):
+    @extend_schema(responses={204: None, **errors(401, 404)})
+    def delete(self, request: Request, pk: int) -> Response:
+        delegation = get_object_or_404(selectors.delegations_for(request.user), pk=pk)
+        services.delegation_cancel(delegation=delegation, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

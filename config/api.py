@@ -1,0 +1,211 @@
+"""REST framework glue shared by every app's api.py: the one exception handler, pagination,
+fields, the token endpoint, error-response documentation, and the health endpoints."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler
+
+from config.domain import DomainError
+from config.pagination import Pagination
+
+__all__ = ["Pagination"]
+
+STATUS_BY_KIND = {
+    "invalid": status.HTTP_400_BAD_REQUEST,
+    "forbidden": status.HTTP_403_FORBIDDEN,
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "conflict": status.HTTP_409_CONFLICT,
+}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DomainError → 400/403/404/409 with the codes of API.md; the rest as DRF does it."""
+    if isinstance(exc, DomainError):
+        code = STATUS_BY_KIND[exc.kind]
+        if exc.kind == "invalid" and exc.fields:
+            return Response(exc.fields, status=code)
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+        if exc.kind == "conflict" or exc.failures:
+            body["failures"] = exc.failures
+        return Response(body, status=code)
+    if isinstance(exc, Http404 | DjangoPermissionDenied):
+        exc = exceptions.NotFound() if isinstance(exc, Http404) else exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    data = response.data if response is not None else None
+    if isinstance(exc, exceptions.APIException) and isinstance(data, dict) and "detail" in data and "code" not in data:
+        data["code"] = getattr(exc.detail, "code", exc.default_code)
+    return response
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with an offset; a time without a time zone is refused, not guessed."""
+
+    default_error_messages = {"naive": "Give the time with a time zone offset (e.g. 2026-12-01T09:00:00+01:00)."}
+
+    def to_internal_value(self, value: Any) -> dt.datetime:
+        if isinstance(value, str):
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and timezone.is_naive(parsed):
+                self.fail("naive")
+        result = super().to_internal_value(value)
+        if isinstance(result, dt.datetime) and not (dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= result):
+            raise serializers.ValidationError("Dates before 1900 are not accepted.")
+        return result
+
+
+class UserRefField(serializers.PrimaryKeyRelatedField):
+    """A user by id; an unknown id is a field error, like any bad value."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        from django.contrib.auth import get_user_model
+
+        kwargs.setdefault("queryset", get_user_model().objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+class RoleField(serializers.SlugRelatedField):
+    """An approver role (a group) by its name."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        from django.contrib.auth.models import Group
+
+        kwargs.setdefault("queryset", Group.objects.all())
+        kwargs.setdefault("slug_field", "name")
+        super().__init__(**kwargs)
+
+
+# --- documented error responses ------------------------------------------------------------
+
+ErrorSerializer = inline_serializer(
+    name="Error",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(),
+    },
+)
+ConflictSerializer = inline_serializer(
+    name="Conflict",
+    fields={
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(),
+        "failures": serializers.ListField(child=serializers.DictField()),
+    },
+)
+FieldErrorsSerializer = inline_serializer(
+    name="FieldErrors",
+    fields={"field": serializers.ListField(child=serializers.CharField(), required=False)},
+)
+
+
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
+    """The error responses an operation can return, for the schema."""
+    table = {
+        400: OpenApiResponse(FieldErrorsSerializer, description="Bad input: messages per field, or detail and code."),
+        401: OpenApiResponse(ErrorSerializer, description="Not authenticated."),
+        403: OpenApiResponse(ErrorSerializer, description="Visible, but this user may not do this."),
+        404: OpenApiResponse(ErrorSerializer, description="Not found, or not visible to this user."),
+        409: OpenApiResponse(ConflictSerializer, description="Refused state change or conflicting write."),
+    }
+    return {code: table[code] for code in codes}
+
+
+READ = (401, 404)
+WRITE = (400, 401, 403, 404, 409)
+
+
+# --- authentication token ------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    rotate = serializers.BooleanField(required=False, default=False)
+
+
+class TokenView(APIView):
+    """Get your API token with your username and password; `rotate: true` replaces it."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    throttle_classes: list[type] = []
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: inline_serializer("Token", {"token": serializers.CharField()}), **errors(400)},
+        auth=[],
+        operation_id="auth_token_create",
+    )
+    def post(self, request: Request) -> Response:
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(
+            request._request, username=data.validated_data["username"], password=data.validated_data["password"]
+        )
+        if user is None or not user.is_active:
+            raise exceptions.ValidationError({"non_field_errors": ["Wrong username or password."]})
+        with transaction.atomic():
+            if data.validated_data["rotate"]:
+                Token.objects.filter(user=user).delete()
+            token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+# --- health --------------------------------------------------------------------------------
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """The process is alive."""
+    return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> JsonResponse:
+    """The database and Redis answer (and a Celery worker, when a broker is configured)."""
+    problems: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        problems["database"] = f"unreachable: {exc.__class__.__name__}"
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+        except Exception as exc:
+            problems["redis"] = f"unreachable: {exc.__class__.__name__}"
+        else:
+            from config.celery import app
+
+            try:
+                replies = app.control.ping(timeout=1.0)
+            except Exception:
+                replies = []
+            if not replies:
+                problems["workers"] = "no Celery worker answered"
+    if problems:
+        return JsonResponse({"status": "unavailable", "problems": problems}, status=503)
+    return JsonResponse({"status": "ok"})

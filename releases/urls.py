@@ -1,0 +1,27 @@
+from django.urls import path
+
+from . import api
+
+api_urlpatterns = [
+    path("projects/", api.ProjectListView.as_view(), name="api-projects"),
+    path("projects/<int:pk>/", api.ProjectDetailView.as_view(), name="api-project"),
+    path("projects/<int:pk>/members/", api.ProjectMemberListView.as_view(), name="api-project-members"),
+    path(
+        "projects/<int:pk>/members/<int:user_id>/",
+        api.ProjectMemberDetailView.as_view(),
+        name="api-project-member",
+    ),
+    path("releases/", api.ReleaseListView.as_view(), name="api-releases"),
+    path("releases/<int:pk>/", api.ReleaseDetailView.as_view(), name="api-release"),
+    path("releases/<int:pk>/transition/", api.ReleaseTransitionView.as_view(), name="api-release-transition"),
+    path(
+        "releases/<int:pk>/template-upgrade/",
+        api.ReleaseTemplateUpgradeView.as_view(),
+        name="api-release-template-upgrade",
+    ),
+    path("releases/<int:pk>/phases/", api.ReleasePhaseListView.as_view(), name="api-release-phases"),
+    path("releases/<int:pk>/audit/", api.ReleaseAuditView.as_view(), name="api-release-audit"),
+    path("phases/<int:pk>/transition/", api.PhaseTransitionView.as_view(), name="api-phase-transition"),
+    path("freeze-windows/", api.FreezeWindowListView.as_view(), name="api-freeze-windows"),
+    path("freeze-windows/<int:pk>/", api.FreezeWindowDetailView.as_view(), name="api-freeze-window"),
+]
