@@ -17,24 +17,9 @@ from django.http import HttpRequest
 from releases.admin import ReadOnlyAdminMixin, ReadOnlyInline, ServiceWritesMixin, changed
 
 from .models import ChecklistItem, Delegation, SignOff
-from .services import delegation_cancel, item_update
+from .services import AUDITED_FIELDS, delegation_cancel, item_update
 
-ITEM_EDITABLE = (
-    "title",
-    "guidance",
-    "category",
-    "required",
-    "approver_role",
-    "required_signoffs",
-    "evidence_required",
-    "state",
-    "assignee",
-    "evidence_url",
-    "note",
-    "justification",
-    "blocked_reason",
-    "due_at",
-)
+ITEM_EDITABLE = AUDITED_FIELDS
 
 
 class SignOffInline(ReadOnlyInline):

@@ -18,7 +18,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from checklists.models import Category, ChecklistTemplate, TemplateItem
-from config.domain import UNSET, Conflict, Forbidden, Invalid, NotFound, failure
+from config.domain import UNSET, Conflict, Forbidden, Invalid, NotFound, clean_text, failure
 from releases import permissions
 from releases.audit import audit_record, snapshot
 from releases.models import AuditEvent, Release, ReleaseTemplate
@@ -366,24 +366,13 @@ def items_recompute_due(*, release: Release) -> int:
 # --- item writes -------------------------------------------------------------------------
 
 
-def _clean_text(name: str, value: Any, *, max_length: int, required: bool = False) -> str:
-    if not isinstance(value, str):
-        raise Invalid.field(name, "Must be text.")
-    value = value.strip()
-    if required and not value:
-        raise Invalid.field(name, "This field is required.", code="required")
-    if len(value) > max_length:
-        raise Invalid.field(name, f"At most {max_length} characters.", code="too_long")
-    return value
-
-
 def _clean_item_fields(release: Release, changes: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, value in changes.items():
         if name == "title":
-            out[name] = _clean_text(name, value, max_length=300, required=True)
+            out[name] = clean_text(name, value, max_length=300, required=True)
         elif name in ("guidance", "note", "justification", "blocked_reason"):
-            out[name] = _clean_text(name, value or "", max_length=10000)
+            out[name] = clean_text(name, value or "", max_length=10000)
         elif name == "category":
             if value not in Category.values:
                 raise Invalid.field(name, f"Unknown category {value!r}.")
@@ -405,7 +394,7 @@ def _clean_item_fields(release: Release, changes: dict[str, Any]) -> dict[str, A
                 raise Invalid.field(name, f"Unknown state {value!r}; one of: {', '.join(State.values)}.")
             out[name] = value
         elif name == "evidence_url":
-            value = _clean_text(name, value or "", max_length=1000)
+            value = clean_text(name, value or "", max_length=1000)
             if value:
                 try:
                     URLValidator(schemes=["http", "https"])(value)
@@ -594,7 +583,7 @@ def item_create(
     )
     if clean["required_signoffs"] > 0 and clean["approver_role"] is None:
         raise Invalid.field("approver_role", "An item that needs sign-offs needs an approver role.")
-    section = _clean_text("section", section or "", max_length=200) or "Additional items"
+    section = clean_text("section", section or "", max_length=200) or "Additional items"
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
         release_require_open(release)
@@ -625,7 +614,7 @@ def signoff_grant(
     release_require_view(actor=actor, release=release)
     if decision not in SignOff.Decision.values:
         raise Invalid.field("decision", "Either 'approve' or 'reject'.")
-    comment = _clean_text("comment", comment or "", max_length=10000)
+    comment = clean_text("comment", comment or "", max_length=10000)
     if decision == SignOff.Decision.REJECT and not comment:
         raise Invalid.field("comment", "Say why you reject the item.", code="comment_required")
     with transaction.atomic():
@@ -723,7 +712,7 @@ def signoff_revoke(*, signoff: SignOff, actor: Any, reason: str) -> SignOff:
     release_require_view(actor=actor, release=signoff.item.release)
     if actor.pk not in (signoff.approver_id, signoff.signed_by_id):
         raise Forbidden("Only the approver can revoke their sign-off.", code="not_signoff_owner")
-    reason = _clean_text("reason", reason or "", max_length=10000, required=True)
+    reason = clean_text("reason", reason or "", max_length=10000, required=True)
     with transaction.atomic():
         release, item = _lock_item(signoff.item)
         signoff = SignOff.objects.select_for_update().get(pk=signoff.pk)

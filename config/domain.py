@@ -88,3 +88,17 @@ class Conflict(DomainError):
 
 def failure(code: str, message: str, **extra: Any) -> dict[str, Any]:
     return {"code": code, "message": message, **extra}
+
+
+def clean_text(name: str, value: Any, *, max_length: int, required: bool = False) -> str:
+    """A text field as services take it: stripped, within its length; None counts as empty."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise Invalid.field(name, "Must be text.")
+    value = value.strip()
+    if required and not value:
+        raise Invalid.field(name, "This field is required.", code="required")
+    if len(value) > max_length:
+        raise Invalid.field(name, f"At most {max_length} characters.", code="too_long")
+    return value

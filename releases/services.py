@@ -28,7 +28,7 @@ from approvals.services import (
     release_require_manage,
 )
 from checklists.models import ChecklistTemplate
-from config.domain import UNSET, Conflict, Forbidden, Invalid, NotFound, failure
+from config.domain import UNSET, Conflict, Forbidden, Invalid, NotFound, clean_text, failure
 
 from . import permissions
 from .audit import audit_record, snapshot
@@ -68,7 +68,7 @@ RELEASE_AUDITED = (
 def project_create(*, actor: Any, name: str, slug: str = "", description: str = "") -> Project:
     if not permissions.can_create_project(actor):
         raise Forbidden("Only administrators can create projects.", code="forbidden")
-    name = _text("name", name, max_length=200, required=True)
+    name = clean_text("name", name, max_length=200, required=True)
     slug = (slug or slugify(name))[:100]
     if not slug or slugify(slug) != slug:
         raise Invalid.field("slug", "Use lowercase letters, digits and hyphens.")
@@ -78,7 +78,7 @@ def project_create(*, actor: Any, name: str, slug: str = "", description: str = 
         try:
             with transaction.atomic():
                 project = Project.objects.create(
-                    name=name, slug=slug, description=_text("description", description, max_length=10000)
+                    name=name, slug=slug, description=clean_text("description", description, max_length=10000)
                 )
         except IntegrityError:
             raise Invalid.field("slug", f"The slug {slug!r} is taken.", code="slug_taken") from None
@@ -97,9 +97,9 @@ def project_update(*, project: Project, actor: Any, name: Any = UNSET, descripti
     _require_project_admin(actor=actor, project=project)
     before = snapshot(project, ("name", "description"))
     if name is not UNSET:
-        project.name = _text("name", name, max_length=200, required=True)
+        project.name = clean_text("name", name, max_length=200, required=True)
     if description is not UNSET:
-        project.description = _text("description", description, max_length=10000)
+        project.description = clean_text("description", description, max_length=10000)
     with transaction.atomic():
         project.save()
         audit_record(
@@ -146,19 +146,6 @@ def project_member_remove(*, project: Project, actor: Any, user: Any) -> None:
 
 
 # --- releases ----------------------------------------------------------------------------
-
-
-def _text(name: str, value: Any, *, max_length: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise Invalid.field(name, "Must be text.")
-    value = value.strip()
-    if required and not value:
-        raise Invalid.field(name, "This field is required.", code="required")
-    if len(value) > max_length:
-        raise Invalid.field(name, f"At most {max_length} characters.", code="too_long")
-    return value
 
 
 def _aware(name: str, value: Any) -> dt.datetime | None:
@@ -283,13 +270,13 @@ def release_create(
     _require_project_admin(actor=actor, project=project)
     release = Release(
         project=project,
-        name=_text("name", name, max_length=200, required=True),
-        version=_text("version", version, max_length=100),
-        description=_text("description", description, max_length=20000),
+        name=clean_text("name", name, max_length=200, required=True),
+        version=clean_text("version", version, max_length=100),
+        description=clean_text("description", description, max_length=20000),
         go_live_at=_aware("go_live_at", go_live_at),
         window_end_at=_aware("window_end_at", window_end_at),
-        git_ref=_text("git_ref", git_ref, max_length=200),
-        rollback_plan=_text("rollback_plan", rollback_plan, max_length=20000),
+        git_ref=clean_text("git_ref", git_ref, max_length=200),
+        rollback_plan=clean_text("rollback_plan", rollback_plan, max_length=20000),
         flags=_clean_flags(flags),
         stakeholder_emails=_clean_emails(stakeholder_emails),
         allow_self_signoff=bool(allow_self_signoff),
@@ -358,15 +345,15 @@ def release_update(
     release_require_manage(actor=actor, release=release)
     clean: dict[str, Any] = {}
     if name is not UNSET:
-        clean["name"] = _text("name", name, max_length=200, required=True)
+        clean["name"] = clean_text("name", name, max_length=200, required=True)
     if version is not UNSET:
-        clean["version"] = _text("version", version, max_length=100)
+        clean["version"] = clean_text("version", version, max_length=100)
     if description is not UNSET:
-        clean["description"] = _text("description", description, max_length=20000)
+        clean["description"] = clean_text("description", description, max_length=20000)
     if git_ref is not UNSET:
-        clean["git_ref"] = _text("git_ref", git_ref, max_length=200)
+        clean["git_ref"] = clean_text("git_ref", git_ref, max_length=200)
     if rollback_plan is not UNSET:
-        clean["rollback_plan"] = _text("rollback_plan", rollback_plan, max_length=20000)
+        clean["rollback_plan"] = clean_text("rollback_plan", rollback_plan, max_length=20000)
     if go_live_at is not UNSET:
         clean["go_live_at"] = _aware("go_live_at", go_live_at)
     if window_end_at is not UNSET:
@@ -530,7 +517,7 @@ def release_transition(
         raise Invalid.field(
             "to", f"Unknown state {str(to)[:50]!r}; one of: {', '.join(S.values)}.", code="unknown_state"
         )
-    reason = _text("reason", reason, max_length=10000)
+    reason = clean_text("reason", reason, max_length=10000)
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)
         if to not in TRANSITIONS[release.state]:
@@ -584,7 +571,7 @@ def phase_create(
     *, release: Release, actor: Any, name: str, production: bool = True, order: int | None = None
 ) -> Phase:
     release_require_manage(actor=actor, release=release)
-    name = _text("name", name, max_length=200, required=True)
+    name = clean_text("name", name, max_length=200, required=True)
     if order is not None and (isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= 10000):
         raise Invalid.field("order", "A whole number from 0 to 10000.")
     with transaction.atomic():
@@ -660,8 +647,8 @@ FREEZE_FIELDS = ("name", "project", "starts_at", "ends_at", "weekday", "start_ti
 
 
 def _clean_freeze(window: FreezeWindow) -> None:
-    window.name = _text("name", window.name, max_length=200, required=True)
-    window.reason = _text("reason", window.reason, max_length=10000)
+    window.name = clean_text("name", window.name, max_length=200, required=True)
+    window.reason = clean_text("reason", window.reason, max_length=10000)
     try:
         ZoneInfo(window.timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
