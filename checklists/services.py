@@ -18,6 +18,7 @@ from typing import Any
 
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils.text import slugify
 
 from config.domain import Conflict, Forbidden, Invalid
@@ -335,8 +336,11 @@ def template_import(*, actor: Any, data: Any) -> ChecklistTemplate:
     _require_template_admin(actor)
     clean = template_clean(data)
     with transaction.atomic():
-        newest = ChecklistTemplate.objects.select_for_update().filter(slug=clean["slug"]).order_by("-version").first()
-        version = newest.version + 1 if newest else 1
+        # Lock the slug's versions, then read the highest afresh: a concurrent import that held
+        # the lock has committed its version by now, and this one takes the next.
+        list(ChecklistTemplate.objects.select_for_update().filter(slug=clean["slug"]).values_list("pk", flat=True))
+        highest = ChecklistTemplate.objects.filter(slug=clean["slug"]).aggregate(m=Max("version"))["m"]
+        version = (highest or 0) + 1
         template = _write_new_version(data=clean, version=version, actor=actor)
         audit_record(
             action="template.imported",
