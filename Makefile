@@ -24,6 +24,7 @@ install: $(STAMP)
 
 # Embedded default: SQLite, Celery tasks in-process, e-mail written to var/mail/.
 run: install
+	@mkdir -p var/static
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py demo
 	@echo "Serving on http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
@@ -34,6 +35,7 @@ services:
 	@bash tests/services.sh
 
 test: install services
+	@mkdir -p var/static
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider
 
 lint: install

@@ -62,6 +62,9 @@ class ItemSerializer(serializers.ModelSerializer):
     is_signed = serializers.BooleanField()
     is_ready = serializers.BooleanField(help_text="Done (or not applicable) and signed off.")
     overdue = serializers.SerializerMethodField()
+    evidence_url = serializers.CharField(help_text="A link to the evidence, or empty.")
+    source_slug = serializers.CharField(help_text="The template the item came from; empty for an ad-hoc item.")
+    source_key = serializers.CharField(help_text="The item's key in that template; empty for an ad-hoc item.")
     signoffs = SignOffSerializer(many=True)
 
     class Meta:
@@ -259,7 +262,7 @@ class DelegationListView(generics.ListAPIView):
 
 
 class DelegationDetailView(APIView):
-    @extend_schema(responses={204: None, **errors(401, 404)})
+    @extend_schema(responses={204: None, **errors(401, 403, 404)})
     def delete(self, request: Request, pk: int) -> Response:
         delegation = get_object_or_404(selectors.delegations_for(request.user), pk=pk)
         services.delegation_cancel(delegation=delegation, actor=request.user)

@@ -770,6 +770,8 @@ def delegation_create(
 
 
 def delegation_cancel(*, delegation: Delegation, actor: Any) -> Delegation:
+    if actor.pk == delegation.delegate_id and not actor.is_staff:
+        raise Forbidden("Only the approver who named you can cancel the delegation.", code="not_delegator")
     if actor.pk != delegation.delegator_id and not actor.is_staff:
         raise NotFound("Delegation not found.", code="not_found")
     with transaction.atomic():

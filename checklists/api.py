@@ -12,12 +12,12 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import READ, Pagination, RoleField, errors
+from config.api import READ, JSONParser, Pagination, RoleField, errors, unstorable_text
 from config.domain import Invalid
 
 from . import exchange, selectors, services
@@ -62,26 +62,33 @@ class TemplateSerializer(serializers.ModelSerializer):
         ]  # fmt: skip
         read_only_fields = ["id", "version", "is_builtin", "in_use", "newest", "created_at"]
         extra_kwargs = {"description": {"max_length": 5000}}
+        # Not DRF's unique-together check on (slug, version): the version is the service's to
+        # choose (a taken slug is refused on create, becomes a new version on edit and import),
+        # and that check would demand both fields in every request.
+        validators: list[Any] = []
 
 
 class TemplateUpdateSerializer(TemplateSerializer):
     slug = serializers.SlugField(max_length=100, required=False)
 
 
+def _section(section: dict[str, Any]) -> dict[str, Any]:
+    # A PATCH validates nested sections partially too: what is missing is left out, and the
+    # service names it (a section without a title or items is a field error, not a KeyError).
+    out = dict(section)
+    if "items" in section:
+        out["items"] = [
+            {**item, "approver_role": item["approver_role"].name if item.get("approver_role") else None}
+            for item in section["items"]
+        ]
+    return out
+
+
 def _data(validated: dict[str, Any]) -> dict[str, Any]:
     """Validated serializer data → the exchange format the services take."""
     out = {k: v for k, v in validated.items() if k != "sections"}
     if "sections" in validated:
-        out["sections"] = [
-            {
-                "title": section["title"],
-                "items": [
-                    {**item, "approver_role": item["approver_role"].name if item.get("approver_role") else None}
-                    for item in section["items"]
-                ],
-            }
-            for section in validated["sections"]
-        ]
+        out["sections"] = [_section(section) for section in validated["sections"]]
     return out
 
 
@@ -176,7 +183,7 @@ class TemplateExportView(APIView):
         parameters=[OpenApiParameter("format", str, enum=list(exchange.FORMATS), default="json")],
         responses={
             (200, "application/json"): OpenApiResponse(OpenApiTypes.OBJECT, description="The template."),
-            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.STR, description="The template as YAML."),
+            (200, "application/yaml"): OpenApiResponse(OpenApiTypes.OBJECT, description="The template as YAML."),
             **errors(400, 401, 404),
         },
     )
@@ -195,6 +202,23 @@ class TemplateExportView(APIView):
 
 class TemplateImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A JSON or YAML file in the export format.")
+
+
+def _refuse_unstorable_text(value: Any, path: str = "", depth: int = 0) -> None:
+    """Imported data is not read through serializer fields: refuse text the database can't
+    hold (NUL, unpaired surrogates), named by the same field path the service uses. Deeper
+    than the exchange format nests, nothing is stored, so nothing is looked at."""
+    if isinstance(value, str):
+        if unstorable_text(value):
+            raise Invalid.field(path or "non_field_errors", "Null characters and unpaired surrogates are not allowed.")
+    elif depth > 6:
+        return
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _refuse_unstorable_text(item, f"{path}.{key}" if path else str(key), depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _refuse_unstorable_text(item, f"{path}[{index}]", depth + 1)
 
 
 class TemplateImportView(APIView):
@@ -217,10 +241,14 @@ class TemplateImportView(APIView):
                 raise Invalid.field("file", "The file is not UTF-8 text.") from None
             name = upload.name or "file"
             fmt = "json" if name.endswith(".json") else "yaml" if name.endswith((".yaml", ".yml")) else None
-            data = exchange.parse(text, fmt=fmt, name=name)
+            try:
+                data = exchange.parse(text, fmt=fmt, name=name)
+            except RecursionError:
+                raise Invalid.field("file", f"{name} is nested too deeply.") from None
         else:
             data = request.data
-            if not isinstance(data, dict) or not data:
+            if not isinstance(data, dict) or not data or request.content_type.startswith("multipart/"):
                 raise Invalid.field("file", "Send the template as a JSON body or upload it as `file`.")
+        _refuse_unstorable_text(data)
         template = services.template_import(actor=request.user, data=data)
         return _response(template, status.HTTP_201_CREATED)

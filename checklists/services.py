@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
-from config.domain import Conflict, Forbidden, Invalid
+from config.domain import Conflict, Forbidden, Invalid, storable
 from releases import permissions
 from releases.audit import audit_record
 
@@ -59,6 +59,9 @@ def _str(value: Any, *, path: str, errors: dict[str, list[str]], max_length: int
         errors.setdefault(path, []).append("Must be a string.")
         return ""
     value = value.strip()
+    if not storable(value):
+        errors.setdefault(path, []).append("Contains characters that can't be stored (NUL or unpaired surrogates).")
+        return ""
     if required and not value:
         errors.setdefault(path, []).append("This field is required.")
     if len(value) > max_length:
@@ -129,6 +132,8 @@ def template_clean(data: Any) -> dict[str, Any]:
             key = row.get("key") or slugify(out["title"])[:100]
             if not isinstance(key, str) or slugify(key) != key or not key:
                 errors.setdefault(f"{path}.key", []).append("Use lowercase letters, digits and hyphens.")
+            elif len(key) > 100:
+                errors.setdefault(f"{path}.key", []).append("At most 100 characters.")
             elif key in keys:
                 errors.setdefault(f"{path}.key", []).append(f"Key {key!r} is used twice.")
             keys.add(str(key))
@@ -148,7 +153,7 @@ def template_clean(data: Any) -> dict[str, Any]:
             role = row["approver_role"]
             if role in ("", None):
                 role = None
-            elif not isinstance(role, str) or len(role) > 150:
+            elif not isinstance(role, str) or len(role) > 150 or not storable(role):
                 errors.setdefault(f"{path}.approver_role", []).append("Must be an approver role's name.")
             out["approver_role"] = role
             signoffs = row["required_signoffs"]
@@ -165,8 +170,8 @@ def template_clean(data: Any) -> dict[str, Any]:
             if isinstance(offset, bool) or not isinstance(offset, int) or not -365 <= offset <= 365:
                 errors.setdefault(f"{path}.due_offset_days", []).append("A whole number of days from -365 to 365.")
             out["due_offset_days"] = offset
-            flag = row["condition_flag"] or ""
-            if flag and (not isinstance(flag, str) or not FLAG_RE.match(flag)):
+            flag = "" if row["condition_flag"] is None else row["condition_flag"]
+            if not isinstance(flag, str) or (flag and not FLAG_RE.fullmatch(flag)):
                 errors.setdefault(f"{path}.condition_flag", []).append(
                     "A flag name: lowercase letters, digits and underscores."
                 )

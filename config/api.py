@@ -6,14 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import django_filters
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from django.views.defaults import page_not_found
+from django_filters.fields import IsoDateTimeField
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
@@ -22,9 +26,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from config.domain import DomainError
-from config.pagination import Pagination
+from config.drf import JSONParser, Pagination
 
-__all__ = ["Pagination"]
+__all__ = ["JSONParser", "Pagination"]
 
 STATUS_BY_KIND = {
     "invalid": status.HTTP_400_BAD_REQUEST,
@@ -72,6 +76,44 @@ class AwareDateTimeField(serializers.DateTimeField):
         return result
 
 
+class _UTCIsoDateTimeField(IsoDateTimeField):
+    def to_python(self, value: Any) -> dt.datetime | None:
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            # PostgreSQL refuses offsets beyond ±15:59 that Python accepts; UTC is always fine.
+            return result.astimezone(dt.UTC)
+        except OverflowError:
+            raise DjangoValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class AwareDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO 8601 time in a query (`?go_live_after=`), compared in UTC; out of range is a 400."""
+
+    field_class = _UTCIsoDateTimeField
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+        "example": "18:00:00",
+        "description": "A time of day (HH:MM[:SS]) in the window's time zone, without an offset.",
+    }
+)
+class WallTimeField(serializers.TimeField):
+    """A time of day without an offset: the time zone is given separately (a freeze window's)."""
+
+    default_error_messages = {"offset": "Give the time of day without an offset; the time zone is set separately."}
+
+    def to_internal_value(self, value: Any) -> dt.time:
+        result = super().to_internal_value(value)
+        if result.tzinfo is not None:
+            self.fail("offset")
+        return result
+
+
 class UserRefField(serializers.PrimaryKeyRelatedField):
     """A user by id; an unknown id is a field error, like any bad value."""
 
@@ -87,6 +129,11 @@ class UserRefField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+def unstorable_text(value: str) -> bool:
+    """Text PostgreSQL can't hold: a NUL character or an unpaired surrogate."""
+    return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+
+
 class RoleField(serializers.SlugRelatedField):
     """An approver role (a group) by its name."""
 
@@ -96,6 +143,14 @@ class RoleField(serializers.SlugRelatedField):
         kwargs.setdefault("queryset", Group.objects.all())
         kwargs.setdefault("slug_field", "name")
         super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and unstorable_text(data):  # the lookup itself would fail in the database
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+# --- parsing ---------------------------------------------------------------------------------
 
 
 # --- documented error responses ------------------------------------------------------------
@@ -135,6 +190,22 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 READ = (401, 404)
 WRITE = (400, 401, 403, 404, 409)
+
+
+def document_unsupported_media_type(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: an operation that takes a body answers 415 to a
+    body of a type it does not parse (DRF does this before the view runs)."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["responses"].setdefault(
+                    "415",
+                    {
+                        "description": "The body is not of a media type this operation takes.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                    },
+                )
+    return result
 
 
 # --- authentication token ------------------------------------------------------------------
@@ -201,7 +272,9 @@ def readyz(request: HttpRequest) -> JsonResponse:
             from config.celery import app
 
             try:
-                replies = app.control.ping(timeout=1.0)
+                # The workers consuming from this Redis (the broker is REDIS_URL when it is set).
+                with app.connection_for_write(settings.REDIS_URL) as broker:
+                    replies = app.control.ping(timeout=1.0, connection=broker)
             except Exception:
                 replies = []
             if not replies:
@@ -209,3 +282,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
     if problems:
         return JsonResponse({"status": "unavailable", "problems": problems}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """404 for a URL no route matches: JSON under /api/ (like every other API error), the
+    usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return page_not_found(request, exception or Http404())

@@ -97,8 +97,21 @@ def clean_text(name: str, value: Any, *, max_length: int, required: bool = False
     if not isinstance(value, str):
         raise Invalid.field(name, "Must be text.")
     value = value.strip()
+    if not storable(value):
+        raise Invalid.field(name, "Contains characters that can't be stored (NUL or unpaired surrogates).")
     if required and not value:
         raise Invalid.field(name, "This field is required.", code="required")
     if len(value) > max_length:
         raise Invalid.field(name, f"At most {max_length} characters.", code="too_long")
     return value
+
+
+def storable(value: str) -> bool:
+    """Text the database can store: no NUL character, valid UTF-8 (no unpaired surrogates)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -26,3 +26,5 @@ urlpatterns = [
     path("healthz", api.healthz, name="healthz"),
     path("readyz", api.readyz, name="readyz"),
 ]
+
+handler404 = "config.api.not_found"

@@ -12,14 +12,22 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import READ, WRITE, AwareDateTimeField, Pagination, UserRefField, errors
+from config.api import (
+    READ,
+    WRITE,
+    AwareDateTimeField,
+    AwareDateTimeFilter,
+    Pagination,
+    UserRefField,
+    WallTimeField,
+    errors,
+)
 from config.domain import UNSET, Invalid
 
 from . import permissions, selectors, services
@@ -36,7 +44,7 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "slug", "description", "role", "created_at"]
         read_only_fields = fields
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.ChoiceField(choices=ProjectMembership.Role.choices, allow_null=True))
     def get_role(self, obj: Project) -> str | None:
         return getattr(obj, "my_role", None)
 
@@ -194,6 +202,8 @@ class AuditEventSerializer(serializers.ModelSerializer):
 
 class FreezeWindowSerializer(serializers.ModelSerializer):
     project = serializers.IntegerField(source="project_id", allow_null=True)
+    start_time = WallTimeField(allow_null=True)
+    end_time = WallTimeField(allow_null=True)
 
     class Meta:
         model = FreezeWindow
@@ -210,8 +220,8 @@ class FreezeWindowWriteSerializer(serializers.Serializer):
     starts_at = AwareDateTimeField(required=False, allow_null=True)
     ends_at = AwareDateTimeField(required=False, allow_null=True)
     weekday = serializers.IntegerField(min_value=0, max_value=6, required=False, allow_null=True)
-    start_time = serializers.TimeField(required=False, allow_null=True)
-    end_time = serializers.TimeField(required=False, allow_null=True)
+    start_time = WallTimeField(required=False, allow_null=True)
+    end_time = WallTimeField(required=False, allow_null=True)
     timezone = serializers.CharField(max_length=64, required=False, default="UTC")
     reason = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
 
@@ -322,8 +332,8 @@ class ProjectMemberDetailView(APIView):
 class ReleaseFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=Release.State.choices)
     project = django_filters.NumberFilter(field_name="project_id")
-    go_live_after = django_filters.IsoDateTimeFilter(field_name="go_live_at", lookup_expr="gte")
-    go_live_before = django_filters.IsoDateTimeFilter(field_name="go_live_at", lookup_expr="lte")
+    go_live_after = AwareDateTimeFilter(field_name="go_live_at", lookup_expr="gte")
+    go_live_before = AwareDateTimeFilter(field_name="go_live_at", lookup_expr="lte")
     search = django_filters.CharFilter(method="filter_search", max_length=200)
 
     class Meta:

@@ -157,7 +157,7 @@ def _aware(name: str, value: Any) -> dt.datetime | None:
 
 
 def _clean_flags(flags: Any) -> list[str]:
-    if not isinstance(flags, list | tuple) or not all(isinstance(f, str) and FLAG_RE.match(f) for f in flags):
+    if not isinstance(flags, list | tuple) or not all(isinstance(f, str) and FLAG_RE.fullmatch(f) for f in flags):
         raise Invalid.field("flags", "A list of flag names (lowercase letters, digits, underscores).")
     return sorted(set(flags))
 

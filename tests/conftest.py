@@ -217,6 +217,27 @@ def celery_worker(django_db_setup, django_db_blocker):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+        _wait_for_other_sessions_to_leave(django_db_blocker)
+
+
+def _wait_for_other_sessions_to_leave(django_db_blocker, seconds: float = 10) -> None:
+    """PostgreSQL ends a departed client's session a moment after it exits; the test database
+    can only be dropped once it has."""
+    import time
+
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                if cursor.fetchone()[0] == 0:
+                    return
+            time.sleep(0.1)
 
 
 class _Inbox:

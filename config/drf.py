@@ -1,0 +1,40 @@
+"""The REST framework classes named in settings (pagination, parsing, authentication). A
+module of their own: DRF imports them at start-up, before views can be imported."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rest_framework import authentication, exceptions, parsers
+from rest_framework.pagination import PageNumberPagination
+
+TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
+
+
+class Pagination(PageNumberPagination):
+    """Lists: `?page=` and `?page_size=` (up to 200)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser; a body nested too deeply for Python's decoder is bad input, not a crash."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """DRF's token authentication; a key that can't be a token is refused before the lookup
+    (a NUL in it would otherwise reach the database)."""
+
+    def authenticate_credentials(self, key: str) -> Any:
+        if not TOKEN_KEY.fullmatch(key):
+            raise exceptions.AuthenticationFailed("Invalid token.")
+        return super().authenticate_credentials(key)
