@@ -229,15 +229,19 @@ def _wait_for_other_sessions_to_leave(django_db_blocker, seconds: float = 10) ->
 
     with django_db_blocker.unblock():
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity"
-                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                )
-                if cursor.fetchone()[0] == 0:
-                    return
-            time.sleep(0.1)
+        try:
+            while time.monotonic() < deadline:
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT count(*) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                    if cursor.fetchone()[0] == 0:
+                        return
+                time.sleep(0.1)
+        finally:
+            # This may be a connection of its own (another thread or context): don't leave it open.
+            connection.close()
 
 
 class _Inbox:
