@@ -38,6 +38,10 @@ test: install services
 	@mkdir -p var/static
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider
 
+# How the busiest reads scale (PostgreSQL; see tests/bench/bench_api.py for the knobs).
+bench: install services
+	$(PY) tests/bench/bench_api.py
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

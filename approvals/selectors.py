@@ -10,6 +10,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    JSONField,
     OuterRef,
     Prefetch,
     Q,
@@ -18,7 +19,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, JSONObject
 from django.utils import timezone
 
 from .models import ChecklistItem, Delegation, SignOff
@@ -88,22 +89,18 @@ def required_items_not_ready(release_id: int) -> QuerySet[ChecklistItem]:
     )
 
 
-def readiness_subqueries() -> dict[str, Coalesce]:
-    """Annotations for a Release queryset: required_total, required_ready."""
-    required = ChecklistItem.objects.filter(release=OuterRef("pk"), required=True)
-    total = required.order_by().values("release").annotate(c=Count("pk")).values("c")
-    ready = (
-        items_with_status(required)
-        .filter(Q(is_ready=True))
-        .order_by()
+def readiness_subquery() -> Subquery:
+    """For a Release queryset: one subquery giving {"total", "ready"} over the release's
+    required items (ready = done or justified not applicable, and signed), in one pass over
+    the items. Release.readiness turns the two counts into a percentage."""
+    required = items_with_status(ChecklistItem.objects.filter(release=OuterRef("pk"), required=True))
+    counts = (
+        required.order_by()
         .values("release")
-        .annotate(c=Count("pk"))
-        .values("c")
+        .annotate(counts=JSONObject(total=Count("pk"), ready=Count("pk", filter=Q(is_ready=True))))
+        .values("counts")
     )
-    return {
-        "required_total": Coalesce(Subquery(total, output_field=IntegerField()), Value(0)),
-        "required_ready": Coalesce(Subquery(ready, output_field=IntegerField()), Value(0)),
-    }
+    return Subquery(counts, output_field=JSONField())
 
 
 def active_delegation(*, delegator, delegate, role) -> Delegation | None:  # type: ignore[no-untyped-def]

@@ -279,9 +279,9 @@ class ReleaseAdmin(ServiceWritesMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Release]:
         return with_readiness(super().get_queryset(request))
 
-    @admin.display(description="readiness", ordering="readiness")
+    @admin.display(description="readiness", ordering="readiness_counts__readiness")
     def readiness_percent(self, obj: Release) -> str:
-        return f"{obj.readiness}%"  # type: ignore[attr-defined]
+        return f"{obj.readiness}%"
 
     @admin.display(description="release managers")
     def managers(self, obj: Release) -> str:

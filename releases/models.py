@@ -98,6 +98,29 @@ class Release(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.version}".strip()
 
+    def _readiness(self, key: str) -> int:
+        try:
+            counts = self.readiness_counts  # type: ignore[attr-defined]
+        except AttributeError:
+            raise AttributeError(
+                "Readiness is computed in the database: read the release through releases.selectors.with_readiness."
+            ) from None
+        return int((counts or {}).get(key) or 0)
+
+    @property
+    def readiness(self) -> int:
+        """Required items done and signed, in percent (0 without required items)."""
+        total = self._readiness("total")
+        return self._readiness("ready") * 100 // total if total else 0
+
+    @property
+    def required_total(self) -> int:
+        return self._readiness("total")
+
+    @property
+    def required_ready(self) -> int:
+        return self._readiness("ready")
+
 
 class ReleaseUserObjectPermission(UserObjectPermissionBase):
     """Direct foreign key for guardian: fast joins, and permissions go with the release."""

@@ -5,23 +5,18 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from approvals.selectors import readiness_subqueries
+from approvals.selectors import readiness_subquery
 
 from . import permissions
 from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseTemplate
 
 
 def with_readiness(qs: QuerySet[Release]) -> QuerySet[Release]:
-    """readiness = required items done and signed / required items, 0–100, in the database."""
-    return qs.annotate(**readiness_subqueries()).annotate(
-        readiness=Case(
-            When(required_total=0, then=Value(0)),
-            default=F("required_ready") * 100 / F("required_total"),
-            output_field=IntegerField(),
-        )
-    )
+    """Adds readiness (required items done and signed / required items, 0–100), computed in
+    the database; read it as release.readiness, .required_total, .required_ready."""
+    return qs.annotate(readiness_counts=readiness_subquery())
 
 
 def release_list(*, user) -> QuerySet[Release]:  # type: ignore[no-untyped-def]

@@ -138,7 +138,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Loaded the demo: projects Billing and Mobile app, with releases:"))
         width = max(len(str(release)) for release in releases)
         for release in releases:
-            readiness = release.readiness  # type: ignore[attr-defined]  # annotated by release_list
+            readiness = release.readiness  # annotated by release_list
             self.stdout.write(f"  {release!s:<{width}}  {release.state:<12} readiness {readiness}%")
         self.print_logins()
 
