@@ -112,7 +112,7 @@ class ChecklistItemAdmin(ServiceWritesMixin, admin.ModelAdmin):
     )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # ad-hoc items are added on the release, in the app or the API
+        return False  # ad-hoc items are added on the release, through the API
 
     def has_delete_permission(self, request: HttpRequest, obj: ChecklistItem | None = None) -> bool:
         return False  # its sign-offs and audit trail keep it

@@ -163,11 +163,12 @@ class ItemFilter(django_filters.FilterSet):
     state = django_filters.ChoiceFilter(choices=ChecklistItem.State.choices)
     category = django_filters.ChoiceFilter(choices=Category.choices)
     assignee = django_filters.NumberFilter(field_name="assignee_id")
+    approver_role = django_filters.CharFilter(field_name="approver_role__name", max_length=150)
     overdue = django_filters.BooleanFilter(method="filter_overdue")
 
     class Meta:
         model = ChecklistItem
-        fields = ["state", "category", "assignee", "overdue"]
+        fields = ["state", "category", "assignee", "approver_role", "overdue"]
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         late = Q(due_at__lt=timezone.now()) & ~Q(state__in=ChecklistItem.FINISHED_STATES)

@@ -84,7 +84,7 @@ def required_items_not_ready(release_id: int) -> QuerySet[ChecklistItem]:
     return (
         items_with_status(ChecklistItem.objects.filter(release_id=release_id, required=True))
         .filter(Q(is_ready=False))
-        .select_related("approver_role")
+        .select_related("approver_role", "assignee")
         .order_by("order", "id")
     )
 

@@ -647,13 +647,16 @@ def signoff_grant(
             )
         involved = {item.assignee_id, item.completed_by_id} - {None}
         if not release.allow_self_signoff and ({actor.pk, approver.pk} & involved):
+            person = "you are" if actor.pk in involved else f"{approver.get_username()} is"
+            role_in_item = "its assignee" if item.assignee_id in {actor.pk, approver.pk} else "who marked it done"
             raise Forbidden(
-                "Separation of duties: the item's assignee and whoever marked it done can't sign it off.",
+                f"Separation of duties: {person} {role_in_item}, so can't sign it off. "
+                "Another holder of the role must, or the release can relax the rule.",
                 code="separation_of_duties",
             )
         standing = item.signoffs.filter(revoked_at__isnull=True, item_revision=item.revision)
         if standing.filter(approver=approver).exists() or standing.filter(signed_by=actor).exists():
-            raise Conflict("You have signed off this item already.", code="already_signed")
+            raise _already_signed(item)
         try:
             with transaction.atomic():
                 signoff = SignOff.objects.create(
@@ -669,7 +672,7 @@ def signoff_grant(
                     self_signoff_relaxed=bool(release.allow_self_signoff and ({actor.pk, approver.pk} & involved)),
                 )
         except IntegrityError:
-            raise Conflict("You have signed off this item already.", code="already_signed") from None
+            raise _already_signed(item) from None
         audit_record(
             action="signoff.approved" if decision == SignOff.Decision.APPROVE else "signoff.rejected",
             actor=actor,
@@ -705,6 +708,11 @@ def signoff_grant(
             )
             release_reopen_if_not_ready(release=release, actor=actor, why=f"Sign-off rejected: {item.title}")
     return signoff
+
+
+def _already_signed(item: ChecklistItem) -> Conflict:
+    message = "You have signed off this version of the item already; revoke it first to sign again."
+    return Conflict(message, code="already_signed", failures=[failure("already_signed", message, item=item.pk)])
 
 
 def signoff_revoke(*, signoff: SignOff, actor: Any, reason: str) -> SignOff:

@@ -19,7 +19,8 @@ from .services import template_in_use
 
 IN_USE_MESSAGE = (
     "A release uses this version, so it can't be changed. A change creates the next version: export it "
-    "(manage.py export_template {slug}), edit, and import it (manage.py import_template FILE), or use the API."
+    "(DEBUG=1 .venv/bin/python manage.py export_template {slug} --format yaml > t.yaml), edit it, and "
+    "import it (DEBUG=1 .venv/bin/python manage.py import_template t.yaml), or use the API."
 )
 
 

@@ -137,6 +137,8 @@ def unstorable_text(value: str) -> bool:
 class RoleField(serializers.SlugRelatedField):
     """An approver role (a group) by its name."""
 
+    default_error_messages = {"does_not_exist": "Unknown approver role {value!r}."}
+
     def __init__(self, **kwargs: Any) -> None:
         from django.contrib.auth.models import Group
 
@@ -148,9 +150,6 @@ class RoleField(serializers.SlugRelatedField):
         if isinstance(data, str) and unstorable_text(data):  # the lookup itself would fail in the database
             self.fail("invalid")
         return super().to_internal_value(data)
-
-
-# --- parsing ---------------------------------------------------------------------------------
 
 
 # --- documented error responses ------------------------------------------------------------
@@ -243,6 +242,35 @@ class TokenView(APIView):
                 Token.objects.filter(user=user).delete()
             token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+
+# --- the API's front page ----------------------------------------------------------------------
+
+
+class ApiRootView(APIView):
+    """Where to start: the collections, the schema and the docs."""
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("ApiRoot", {"links": serializers.DictField(child=serializers.URLField())}),
+            **errors(401),
+        },
+        operation_id="api_root",
+    )
+    def get(self, request: Request) -> Response:
+        from django.urls import reverse
+
+        names = {
+            "projects": "api-projects",
+            "releases": "api-releases",
+            "templates": "api-templates",
+            "freeze_windows": "api-freeze-windows",
+            "delegations": "api-delegations",
+            "token": "api-token",
+            "schema": "api-schema",
+            "docs": "api-docs",
+        }
+        return Response({"links": {key: request.build_absolute_uri(reverse(name)) for key, name in names.items()}})
 
 
 # --- health --------------------------------------------------------------------------------

@@ -48,7 +48,8 @@ class DomainError(Exception):
     def __str__(self) -> str:
         if self.failures:
             return f"{self.message} ({'; '.join(f['message'] for f in self.failures)})"
-        if self.fields:
+        field_messages = [m for messages in self.fields.values() for m in messages]
+        if self.fields and field_messages != [self.message]:
             parts = [f"{k}: {' '.join(v)}" for k, v in self.fields.items()]
             return f"{self.message} ({'; '.join(parts)})"
         return self.message

@@ -10,6 +10,7 @@ from releases.urls import api_urlpatterns as releases_api
 from . import api
 
 api_v1 = [
+    path("", api.ApiRootView.as_view(), name="api-root"),
     path("auth/token/", api.TokenView.as_view(), name="api-token"),
     *releases_api,
     *checklists_api,

@@ -210,7 +210,7 @@ class ReleaseTemplateInline(ReadOnlyInline):
     fields = ("template", "slug", "applied_at")
     readonly_fields = fields
     verbose_name = "template applied"
-    verbose_name_plural = "templates applied (upgrade them in the app or the API)"
+    verbose_name_plural = "templates applied (upgrade them through the API)"
 
 
 # What the admin may change on a release: each goes through release_update, so moving the
@@ -243,7 +243,7 @@ class ReleaseAdmin(ServiceWritesMixin, admin.ModelAdmin):
         ("Go/no-go", {"fields": ("rollback_plan", "flags", "allow_self_signoff")}),
         ("People", {"fields": ("managers", "stakeholders", "stakeholder_emails")}),
         (
-            "State (changed only by transitions, in the app or the API)",
+            "State (changed only by transitions, through the API)",
             {
                 "fields": (
                     "state",
@@ -288,7 +288,7 @@ class ReleaseAdmin(ServiceWritesMixin, admin.ModelAdmin):
         return ", ".join(u.get_username() for u in permissions.release_managers(obj))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # created in the app or the API, where the creator becomes its manager
+        return False  # created through the API, where the creator becomes its manager
 
     def has_delete_permission(self, request: HttpRequest, obj: Release | None = None) -> bool:
         return False  # the audit trail keeps it; cancel it instead

@@ -456,6 +456,69 @@ def release_update(
     return release
 
 
+def _item_failures(item: Any) -> list[dict[str, Any]]:
+    """Why a required item is not ready, with what a release manager needs to chase it: where
+    it is, who has it, what blocks it, who rejected it and why, which approvals went stale."""
+    where = f"{item.title} [{' · '.join(p for p in (item.section, item.source_slug) if p)}]"
+    about = {
+        "item": item.pk,
+        "title": item.title,
+        "section": item.section,
+        "template": item.source_slug or None,
+        "state": item.state,
+        "assignee": item.assignee.get_username() if item.assignee else None,
+    }
+    who = f"assigned to {about['assignee']}" if about["assignee"] else "not assigned"
+    out = []
+    if item.state not in (item.State.DONE, item.State.NOT_APPLICABLE):
+        blocked = f" ({item.blocked_reason})" if item.state == item.State.BLOCKED and item.blocked_reason else ""
+        out.append(
+            failure(
+                "item_not_done",
+                f"Not done: {where} is {item.get_state_display().lower()}{blocked}, {who}.",
+                blocked_reason=item.blocked_reason or None,
+                **about,
+            )
+        )
+    if item.has_rejection:
+        rejection = (
+            item.signoffs.filter(decision="reject", revoked_at__isnull=True, completion_seq=item.completion_seq)
+            .select_related("approver")
+            .last()
+        )
+        by = rejection.approver.get_username() if rejection else "?"
+        comment = rejection.comment if rejection else ""
+        out.append(
+            failure(
+                "item_rejected",
+                f"Rejected by {by}: {where}: \u201c{comment}\u201d. It stands until the item is done again.",
+                rejected_by=by,
+                comment=comment,
+                **about,
+            )
+        )
+    elif item.needs_signoff and item.valid_approvals < item.required_signoffs:
+        role = item.approver_role.name if item.approver_role else "?"
+        stale = (
+            item.signoffs.filter(decision="approve", revoked_at__isnull=True)
+            .exclude(item_revision=item.revision)
+            .count()
+        )
+        note = f"; {stale} earlier approval(s) went stale when the item changed" if stale else ""
+        out.append(
+            failure(
+                "signoff_missing",
+                f"Sign-off missing: {where} has {item.valid_approvals} of {item.required_signoffs} from {role}{note}.",
+                have=item.valid_approvals,
+                need=item.required_signoffs,
+                role=role,
+                stale=stale,
+                **about,
+            )
+        )
+    return out
+
+
 def approval_failures(release: Release, *, actor: Any, override_freeze: bool, reason: str) -> list[dict[str, Any]]:
     """Every unmet condition for the go/no-go (moving to `approved`)."""
     failures = []
@@ -463,25 +526,7 @@ def approval_failures(release: Release, *, actor: Any, override_freeze: bool, re
         failures.append(failure("empty_checklist", "The release has no checklist items."))
     not_ready: list[Any] = list(required_items_not_ready(release.pk))  # annotated rows
     for item in not_ready:
-        if item.state not in (item.State.DONE, item.State.NOT_APPLICABLE):
-            failures.append(
-                failure("item_not_done", f"Required item not done: {item.title} ({item.state}).", item=item.pk)
-            )
-        if item.has_rejection:
-            failures.append(failure("item_rejected", f"Rejected sign-off stands on: {item.title}.", item=item.pk))
-        elif item.needs_signoff and item.valid_approvals < item.required_signoffs:
-            role = item.approver_role.name if item.approver_role else "?"
-            failures.append(
-                failure(
-                    "signoff_missing",
-                    f"Sign-off missing on {item.title}: "
-                    f"{item.valid_approvals} of {item.required_signoffs} from {role}.",
-                    item=item.pk,
-                    have=item.valid_approvals,
-                    need=item.required_signoffs,
-                    role=role,
-                )
-            )
+        failures.extend(_item_failures(item))
     if release.go_live_at is None:
         failures.append(failure("go_live_missing", "No go-live date is set."))
     elif release.go_live_at <= timezone.now():
@@ -552,7 +597,11 @@ def release_transition(
         elif to == S.ROLLED_BACK and not reason:
             failures.append(failure("reason_required", "Say why the release was rolled back."))
         if failures:
-            raise Conflict(f"The release can't move to {to}.", code="transition_refused", failures=failures)
+            raise Conflict(
+                f"The release can't move to {to}: {len(failures)} unmet condition(s).",
+                code="transition_refused",
+                failures=failures,
+            )
         release_set_state(release, actor=actor, to=to, reason=reason, extra=extra)
     return release
 
