@@ -9,13 +9,13 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checklists.models import Category
-from config.api import READ, WRITE, AwareDateTimeField, Pagination, RoleField, UserRefField, errors
+from config.api import READ, WRITE, AwareDateTimeField, RoleField, UserRefField, VisibleListView, errors
 from config.domain import UNSET
 from releases import permissions
 
@@ -175,15 +175,12 @@ class ItemFilter(django_filters.FilterSet):
         return queryset.filter(late) if value else queryset.exclude(late)
 
 
-class ReleaseItemListView(generics.ListAPIView):
-    queryset = ChecklistItem.objects.none()  # for the schema; get_queryset filters by permission
+class ReleaseItemListView(VisibleListView):
+    queryset = ChecklistItem.objects.none()
     serializer_class = ItemSerializer
-    pagination_class = Pagination
     filterset_class = ItemFilter
 
-    def get_queryset(self) -> QuerySet[ChecklistItem]:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible(self) -> QuerySet[ChecklistItem]:
         release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
         return selectors.checklist_for_release(release.pk)
 
@@ -240,14 +237,11 @@ class SignOffRevokeView(APIView):
 # --- delegations ---------------------------------------------------------------------------
 
 
-class DelegationListView(generics.ListAPIView):
-    queryset = Delegation.objects.none()  # for the schema; get_queryset filters by permission
+class DelegationListView(VisibleListView):
+    queryset = Delegation.objects.none()
     serializer_class = DelegationSerializer
-    pagination_class = Pagination
 
-    def get_queryset(self) -> QuerySet[Delegation]:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible(self) -> QuerySet[Delegation]:
         return selectors.delegations_for(self.request.user).order_by("-starts_at", "id")
 
     @extend_schema(responses={200: DelegationSerializer(many=True), **errors(*READ)})

@@ -11,13 +11,13 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import READ, JSONParser, Pagination, RoleField, errors, unstorable_text
+from config.api import READ, JSONParser, RoleField, VisibleListView, errors, unstorable_text
 from config.domain import Invalid
 
 from . import exchange, selectors, services
@@ -123,15 +123,12 @@ class TemplateFilter(django_filters.FilterSet):
         return queryset.filter(newest=value)
 
 
-class TemplateListView(generics.ListAPIView):
-    queryset = ChecklistTemplate.objects.none()  # for the schema; get_queryset filters by permission
+class TemplateListView(VisibleListView):
+    queryset = ChecklistTemplate.objects.none()
     serializer_class = TemplateSerializer
-    pagination_class = Pagination
     filterset_class = TemplateFilter
 
-    def get_queryset(self) -> QuerySet[ChecklistTemplate]:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible(self) -> QuerySet[ChecklistTemplate]:
         return _templates()
 
     @extend_schema(responses={200: TemplateSerializer(many=True), **errors(400, 401, 404)})

@@ -12,13 +12,14 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.defaults import page_not_found
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -173,6 +174,22 @@ FieldErrorsSerializer = inline_serializer(
     name="FieldErrors",
     fields={"field": serializers.ListField(child=serializers.CharField(), required=False)},
 )
+
+
+class VisibleListView(generics.ListAPIView):
+    """A paginated list of what the requesting user may see. A subclass names its model by
+    `queryset = Model.objects.none()` (all the schema generator gets) and returns the
+    permission-filtered rows from `visible()`."""
+
+    pagination_class = Pagination
+
+    def visible(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[Any]:
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return self.visible()
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_field, inline_serializer
-from rest_framework import generics, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,8 +23,8 @@ from config.api import (
     WRITE,
     AwareDateTimeField,
     AwareDateTimeFilter,
-    Pagination,
     UserRefField,
+    VisibleListView,
     WallTimeField,
     errors,
 )
@@ -259,14 +259,11 @@ def _visible_project(request: Request, pk: int, field: str = "project") -> Proje
 # --- projects ------------------------------------------------------------------------------
 
 
-class ProjectListView(generics.ListAPIView):
-    queryset = Project.objects.none()  # for the schema; get_queryset filters by permission
+class ProjectListView(VisibleListView):
+    queryset = Project.objects.none()
     serializer_class = ProjectSerializer
-    pagination_class = Pagination
 
-    def get_queryset(self) -> QuerySet[Project]:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible(self) -> QuerySet[Project]:
         return selectors.projects_for(self.request.user)
 
     @extend_schema(responses={200: ProjectSerializer(many=True), **errors(*READ)})
@@ -294,14 +291,11 @@ class ProjectDetailView(APIView):
         return Response(ProjectSerializer(self._get(request, pk)).data)
 
 
-class ProjectMemberListView(generics.ListAPIView):
-    queryset = ProjectMembership.objects.none()  # for the schema; get_queryset filters by permission
+class ProjectMemberListView(VisibleListView):
+    queryset = ProjectMembership.objects.none()
     serializer_class = MemberSerializer
-    pagination_class = Pagination
 
-    def get_queryset(self) -> QuerySet[ProjectMembership]:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible(self) -> QuerySet[ProjectMembership]:
         project = get_object_or_404(permissions.projects_visible_to(self.request.user), pk=self.kwargs["pk"])
         return selectors.memberships_of(project)
 
@@ -344,15 +338,12 @@ class ReleaseFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(version__icontains=value) | Q(description__icontains=value))
 
 
-class ReleaseListView(generics.ListAPIView):
-    queryset = Release.objects.none()  # for the schema; get_queryset filters by permission
+class ReleaseListView(VisibleListView):
+    queryset = Release.objects.none()
     serializer_class = ReleaseSerializer
-    pagination_class = Pagination
     filterset_class = ReleaseFilter
 
-    def get_queryset(self) -> QuerySet[Release]:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible(self) -> QuerySet[Release]:
         return selectors.release_list_full(user=self.request.user)
 
     @extend_schema(responses={200: ReleaseSerializer(many=True), **errors(400, 401, 404)})
@@ -399,14 +390,11 @@ class ReleaseTemplateUpgradeView(APIView):
         return Response(release_template_upgrade(release=release, slug=data["template"], actor=request.user))
 
 
-class ReleaseAuditView(generics.ListAPIView):
-    queryset = AuditEvent.objects.none()  # for the schema; get_queryset filters by permission
+class ReleaseAuditView(VisibleListView):
+    queryset = AuditEvent.objects.none()
     serializer_class = AuditEventSerializer
-    pagination_class = Pagination
 
-    def get_queryset(self) -> QuerySet[AuditEvent]:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible(self) -> QuerySet[AuditEvent]:
         release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
         return selectors.audit_for_release(release)
 
@@ -418,14 +406,11 @@ class ReleaseAuditView(generics.ListAPIView):
 # --- phases --------------------------------------------------------------------------------
 
 
-class ReleasePhaseListView(generics.ListAPIView):
-    queryset = Phase.objects.none()  # for the schema; get_queryset filters by permission
+class ReleasePhaseListView(VisibleListView):
+    queryset = Phase.objects.none()
     serializer_class = PhaseSerializer
-    pagination_class = Pagination
 
-    def get_queryset(self) -> QuerySet[Phase]:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible(self) -> QuerySet[Phase]:
         release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
         return release.phases.order_by("order", "id")
 
@@ -459,14 +444,11 @@ def _freeze_args(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class FreezeWindowListView(generics.ListAPIView):
-    queryset = FreezeWindow.objects.none()  # for the schema; get_queryset filters by permission
+class FreezeWindowListView(VisibleListView):
+    queryset = FreezeWindow.objects.none()
     serializer_class = FreezeWindowSerializer
-    pagination_class = Pagination
 
-    def get_queryset(self) -> QuerySet[FreezeWindow]:
-        if getattr(self, "swagger_fake_view", False):
-            return self.queryset
+    def visible(self) -> QuerySet[FreezeWindow]:
         return selectors.freeze_windows_visible_to(self.request.user).order_by("name", "id")
 
     @extend_schema(responses={200: FreezeWindowSerializer(many=True), **errors(*READ)})

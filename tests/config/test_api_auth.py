@@ -205,7 +205,8 @@ def test_readyz_is_ok_with_database_redis_and_a_worker(api_client, db, celery_wo
 
 def test_readyz_names_missing_workers(api_client, db, settings):
     # A Redis database no worker consumes from: Redis answers, nobody listens.
-    settings.REDIS_URL = settings.REDIS_URL.rsplit("/", 1)[0] + "/13"
+    base, db_number = settings.REDIS_URL.rsplit("/", 1)
+    settings.REDIS_URL = f"{base}/{14 if db_number == '13' else 13}"
     response = api_client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "problems": {"workers": "no Celery worker answered"}}
