@@ -15,7 +15,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from checklists.models import Category
-from config.api import READ, WRITE, AwareDateTimeField, RoleField, UserRefField, VisibleListView, errors
+from config.api import (
+    READ,
+    WRITE,
+    AwareDateTimeField,
+    RoleField,
+    StrictBooleanFilter,
+    UserRefField,
+    VisibleListView,
+    errors,
+)
 from config.domain import UNSET
 from releases import permissions
 
@@ -164,7 +173,7 @@ class ItemFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices)
     assignee = django_filters.NumberFilter(field_name="assignee_id")
     approver_role = django_filters.CharFilter(field_name="approver_role__name", max_length=150)
-    overdue = django_filters.BooleanFilter(method="filter_overdue")
+    overdue = StrictBooleanFilter(method="filter_overdue")
 
     class Meta:
         model = ChecklistItem

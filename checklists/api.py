@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import READ, JSONParser, RoleField, VisibleListView, errors, unstorable_text
+from config.api import READ, JSONParser, RoleField, StrictBooleanFilter, VisibleListView, errors, unstorable_text
 from config.domain import Invalid
 
 from . import exchange, selectors, services
@@ -110,7 +110,7 @@ def _response(template: ChecklistTemplate, code: int = status.HTTP_200_OK) -> Re
 class TemplateFilter(django_filters.FilterSet):
     category = django_filters.ChoiceFilter(choices=Category.choices, method="filter_category")
     slug = django_filters.CharFilter(max_length=100)
-    newest = django_filters.BooleanFilter(method="filter_newest")
+    newest = StrictBooleanFilter(method="filter_newest")
 
     class Meta:
         model = ChecklistTemplate

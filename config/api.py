@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 import django_filters
+from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -78,7 +79,16 @@ class AwareDateTimeField(serializers.DateTimeField):
 
 
 class _UTCIsoDateTimeField(IsoDateTimeField):
+    default_error_messages = {"naive": AwareDateTimeField.default_error_messages["naive"]}
+
     def to_python(self, value: Any) -> dt.datetime | None:
+        if isinstance(value, str) and value.strip():
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and timezone.is_naive(parsed):
+                raise DjangoValidationError(self.error_messages["naive"], code="naive")
         result = super().to_python(value)
         if result is None:
             return None
@@ -90,9 +100,33 @@ class _UTCIsoDateTimeField(IsoDateTimeField):
 
 
 class AwareDateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 time in a query (`?go_live_after=`), compared in UTC; out of range is a 400."""
+    """An ISO 8601 time with an offset in a query (`?go_live_after=`), compared in UTC; a time
+    without an offset or out of range is a 400."""
 
     field_class = _UTCIsoDateTimeField
+
+
+class _StrictBooleanField(forms.NullBooleanField):
+    widget = forms.TextInput
+
+    def to_python(self, value: Any) -> bool | None:
+        text = str(value).strip().lower() if value is not None else ""
+        if text == "":
+            return None
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        raise DjangoValidationError("Either true or false.", code="invalid")
+
+    def validate(self, value: Any) -> None:
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    """`?flag=true|false` (or 1|0); anything else is a 400 rather than silently no filter."""
+
+    field_class = _StrictBooleanField
 
 
 @extend_schema_field(
