@@ -201,7 +201,11 @@ ConflictSerializer = inline_serializer(
     fields={
         "detail": serializers.CharField(),
         "code": serializers.CharField(),
-        "failures": serializers.ListField(child=serializers.DictField()),
+        "failures": serializers.ListField(
+            child=serializers.DictField(),
+            min_length=1,
+            help_text="Every unmet condition, each with a `code` and a `message`.",
+        ),
     },
 )
 FieldErrorsSerializer = inline_serializer(

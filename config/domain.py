@@ -46,7 +46,7 @@ class DomainError(Exception):
         self.fields = fields or {}
 
     def __str__(self) -> str:
-        if self.failures:
+        if self.failures and [f["message"] for f in self.failures] != [self.message]:
             return f"{self.message} ({'; '.join(f['message'] for f in self.failures)})"
         field_messages = [m for messages in self.fields.values() for m in messages]
         if self.fields and field_messages != [self.message]:
@@ -82,9 +82,13 @@ class NotFound(DomainError):
 
 
 class Conflict(DomainError):
-    """A refused state change or a conflicting write (409)."""
+    """A refused state change or a conflicting write (409). It always lists what stands in
+    the way: given no failures, the refusal itself is the one unmet condition."""
 
     kind = "conflict"
+
+    def __init__(self, message: str, *, code: str, failures: list[dict[str, Any]] | None = None, **kw: Any) -> None:
+        super().__init__(message, code=code, failures=failures or [failure(code, message)], **kw)
 
 
 def failure(code: str, message: str, **extra: Any) -> dict[str, Any]:

@@ -223,6 +223,7 @@ def test_approver_signs_once_and_revokes_only_their_own(api, world):
     again = qa2.post(f"{API}/items/{item.pk}/signoffs/", {"decision": "approve"}, format="json")
     assert again.status_code == 409
     assert again.data["code"] == "already_signed"
+    assert [f["code"] for f in again.data["failures"]] == ["already_signed"]
     assert SignOff.objects.filter(item=item, approver=world.qa2).count() == 1
 
     signoff_id = response.data["id"]

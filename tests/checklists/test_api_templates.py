@@ -167,6 +167,9 @@ def test_editing_an_older_version_is_refused(api, world):
     response = client.patch(f"{API}/templates/{world.template.pk}/", {"name": "API mini 3"}, format="json")
     assert response.status_code == 409
     assert response.data["code"] == "not_newest_version"
+    # Every 409 names what stands in the way, even when that is the refusal itself.
+    assert [f["code"] for f in response.data["failures"]] == ["not_newest_version"]
+    assert response.data["failures"][0]["message"] == response.data["detail"]
 
 
 def test_editing_an_unused_template_changes_it_in_place(api, world):
