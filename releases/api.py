@@ -303,7 +303,7 @@ class ProjectMemberListView(VisibleListView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer, **errors(400, 401, 403, 404)})
+    @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer, **errors(400, 401, 403, 404, 409)})
     def post(self, request: Request, pk: int) -> Response:
         project = get_object_or_404(permissions.projects_visible_to(request.user), pk=pk)
         data = _valid(MemberAddSerializer, request)
@@ -312,7 +312,7 @@ class ProjectMemberListView(VisibleListView):
 
 
 class ProjectMemberDetailView(APIView):
-    @extend_schema(responses={204: None, **errors(401, 403, 404)})
+    @extend_schema(responses={204: None, **errors(401, 403, 404, 409)})
     def delete(self, request: Request, pk: int, user_id: int) -> Response:
         project = get_object_or_404(permissions.projects_visible_to(request.user), pk=pk)
         user = get_object_or_404(get_user_model(), pk=user_id)

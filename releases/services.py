@@ -124,6 +124,8 @@ def project_member_add(
         )
         before = None if created else {"role": membership.role}
         if not created and membership.role != role:
+            if membership.role == ProjectMembership.Role.ADMIN:
+                _require_another_admin(project=project, user=user)
             membership.role = role
             membership.save(update_fields=["role"])
         audit_record(
@@ -136,9 +138,25 @@ def project_member_add(
     return membership
 
 
+def _require_another_admin(*, project: Project, user: Any) -> None:
+    """A project keeps at least one administrator: someone must be able to add members and
+    create releases without calling the site's staff (inside the caller's transaction)."""
+    admins = list(
+        ProjectMembership.objects.select_for_update()
+        .filter(project=project, role=ProjectMembership.Role.ADMIN)
+        .values_list("user_id", flat=True)
+    )
+    if admins == [user.pk]:
+        raise Conflict(
+            f"{user.get_username()} is the project's last administrator; make someone else an administrator first.",
+            code="last_project_admin",
+        )
+
+
 def project_member_remove(*, project: Project, actor: Any, user: Any) -> None:
     _require_project_admin(actor=actor, project=project)
     with transaction.atomic():
+        _require_another_admin(project=project, user=user)
         deleted, _ = ProjectMembership.objects.filter(project=project, user=user).delete()
         if not deleted:
             raise NotFound("Not a member of this project.", code="not_found")

@@ -321,6 +321,12 @@ def test_project_admin_adds_and_removes_members(api, world):
     assert "stakeholder" not in members
     assert "contributor" in members
 
+    # The project's only administrator can't leave it stranded.
+    response = client.delete(f"{API}/projects/{world.project.pk}/members/{world.manager.pk}/")
+    assert response.status_code == 409
+    assert [f["code"] for f in response.data["failures"]] == ["last_project_admin"]
+    assert api(world.manager).get(f"{API}/projects/{world.project.pk}/").data["role"] == "admin"
+
     response = client.patch(f"{API}/projects/{world.project.pk}/", {"description": "Invoices"}, format="json")
     assert response.status_code == 200
     assert response.data["description"] == "Invoices"

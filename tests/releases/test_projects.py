@@ -1,6 +1,6 @@
 import pytest
 
-from config.domain import Forbidden, Invalid, NotFound
+from config.domain import Conflict, Forbidden, Invalid, NotFound
 from releases import permissions
 from releases.models import AuditEvent, Project, ProjectMembership
 from releases.services import project_create, project_member_add, project_member_remove, project_update, release_create
@@ -150,6 +150,29 @@ def test_a_plain_member_cannot_remove_members(project, contributor, qa):
 
     assert exc.value.code == "not_project_admin"
     assert ProjectMembership.objects.filter(project=project, user=qa).exists()
+
+
+def test_the_last_admin_can_neither_leave_nor_step_down(project, manager, contributor, staff):
+    """Else the project is stranded: nobody but the site's staff could add members again."""
+    for act in (
+        lambda: project_member_remove(project=project, actor=manager, user=manager),
+        lambda: project_member_add(project=project, actor=manager, user=manager, role=Role.MEMBER),
+        lambda: project_member_remove(project=project, actor=staff, user=manager),
+    ):
+        with pytest.raises(Conflict) as exc:
+            act()
+        assert exc.value.code == "last_project_admin"
+        assert exc.value.failure_codes == ["last_project_admin"]
+    assert ProjectMembership.objects.get(project=project, user=manager).role == Role.ADMIN
+
+    # With a second administrator, either may go.
+    project_member_add(project=project, actor=manager, user=contributor, role=Role.ADMIN)
+    project_member_add(project=project, actor=manager, user=manager, role=Role.MEMBER)
+    assert ProjectMembership.objects.get(project=project, user=manager).role == Role.MEMBER
+    with pytest.raises(Conflict):
+        project_member_remove(project=project, actor=contributor, user=contributor)
+    project_member_remove(project=project, actor=contributor, user=manager)
+    assert not ProjectMembership.objects.filter(project=project, user=manager).exists()
 
 
 # --- updating ------------------------------------------------------------------------------
