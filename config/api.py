@@ -14,7 +14,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.defaults import page_not_found
@@ -23,6 +24,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import exceptions, generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
@@ -331,40 +333,73 @@ class ApiRootView(APIView):
 # --- health --------------------------------------------------------------------------------
 
 
-def healthz(request: HttpRequest) -> JsonResponse:
-    """The process is alive."""
-    return JsonResponse({"status": "ok"})
+HealthSerializer = inline_serializer(
+    name="Health",
+    fields={
+        "status": serializers.ChoiceField(choices=["ok", "unavailable"]),
+        "problems": serializers.DictField(
+            child=serializers.CharField(),
+            required=False,
+            help_text="What is not ready, by name: `database`, `redis`, `workers`.",
+        ),
+    },
+)
 
 
-def readyz(request: HttpRequest) -> JsonResponse:
-    """The database and Redis answer (and a Celery worker, when a broker is configured)."""
-    problems: dict[str, str] = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:
-        problems["database"] = f"unreachable: {exc.__class__.__name__}"
-    if settings.REDIS_URL:
+class _HealthView(APIView):
+    """At the site root, for load balancers and orchestrators: no credentials, JSON only."""
+
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+
+
+class HealthzView(_HealthView):
+    @extend_schema(operation_id="healthz", tags=["health"], auth=[], responses={200: HealthSerializer})
+    def get(self, request: Request) -> Response:
+        """The process is alive."""
+        return Response({"status": "ok"})
+
+
+class ReadyzView(_HealthView):
+    @extend_schema(
+        operation_id="readyz",
+        tags=["health"],
+        auth=[],
+        responses={
+            200: HealthSerializer,
+            503: OpenApiResponse(HealthSerializer, description="Not ready; `problems` names what is missing."),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        """The database and Redis answer (and a Celery worker, when a broker is configured)."""
+        problems: dict[str, str] = {}
         try:
-            import redis
-
-            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
         except Exception as exc:
-            problems["redis"] = f"unreachable: {exc.__class__.__name__}"
-        else:
-            from config.celery import app
-
+            problems["database"] = f"unreachable: {exc.__class__.__name__}"
+        if settings.REDIS_URL:
             try:
-                # The workers consuming from this Redis (the broker is REDIS_URL when it is set).
-                with app.connection_for_write(settings.REDIS_URL) as broker:
-                    replies = app.control.ping(timeout=1.0, connection=broker)
-            except Exception:
-                replies = []
-            if not replies:
-                problems["workers"] = "no Celery worker answered"
-    if problems:
-        return JsonResponse({"status": "unavailable", "problems": problems}, status=503)
-    return JsonResponse({"status": "ok"})
+                import redis
+
+                redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2).ping()
+            except Exception as exc:
+                problems["redis"] = f"unreachable: {exc.__class__.__name__}"
+            else:
+                from config.celery import app
+
+                try:
+                    # The workers consuming from this Redis (the broker is REDIS_URL when it is set).
+                    with app.connection_for_write(settings.REDIS_URL) as broker:
+                        replies = app.control.ping(timeout=1.0, connection=broker)
+                except Exception:
+                    replies = []
+                if not replies:
+                    problems["workers"] = "no Celery worker answered"
+        if problems:
+            return Response({"status": "unavailable", "problems": problems}, status=503)
+        return Response({"status": "ok"})
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -373,3 +408,24 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
     return page_not_found(request, exception or Http404())
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """The last route under /api/v1/: the API's JSON 404 for a path it doesn't have (also in
+    development, where Django would show its debug page instead of the 404 handler). A
+    path that only lacks its trailing slash is redirected when read and named when written
+    (a redirected POST would lose its body)."""
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+        except Resolver404:
+            pass
+        else:
+            if request.method in ("GET", "HEAD"):
+                query = request.META.get("QUERY_STRING", "")
+                return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))
+            return JsonResponse(
+                {"detail": f"Not found. The address ends with a slash: {request.path}/", "code": "not_found"},
+                status=404,
+            )
+    return not_found(request)

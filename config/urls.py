@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -15,6 +15,7 @@ api_v1 = [
     *releases_api,
     *checklists_api,
     *approvals_api,
+    re_path(r"^(?P<rest>.*)$", api.api_not_found),
 ]
 
 urlpatterns = [
@@ -24,8 +25,8 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api-auth/", include("rest_framework.urls")),
-    path("healthz", api.healthz, name="healthz"),
-    path("readyz", api.readyz, name="readyz"),
+    path("healthz", api.HealthzView.as_view(), name="healthz"),
+    path("readyz", api.ReadyzView.as_view(), name="readyz"),
 ]
 
 handler404 = "config.api.not_found"

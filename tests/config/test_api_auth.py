@@ -197,6 +197,13 @@ def test_healthz_answers_without_credentials(api_client):
     assert response.json() == {"status": "ok"}
 
 
+def test_health_endpoints_only_answer_reads(api_client, db):
+    for path in ("/healthz", "/readyz"):
+        response = api_client.post(path)
+        assert response.status_code == 405, (path, response.content)
+        assert response.json()["code"] == "method_not_allowed"
+
+
 def test_readyz_is_ok_with_database_redis_and_a_worker(api_client, db, celery_worker):
     response = api_client.get("/readyz")
     assert response.status_code == 200, response.content
@@ -242,6 +249,8 @@ def test_schema_is_an_openapi_3_document(api_client, db):
         assert path in paths, sorted(paths)
     transition = paths["/api/v1/releases/{id}/transition/"]["post"]
     assert {"200", "400", "401", "403", "404", "409"} <= set(transition["responses"])
+    assert set(paths["/healthz"]["get"]["responses"]) == {"200"}
+    assert set(paths["/readyz"]["get"]["responses"]) == {"200", "503"}
     assert {"tokenAuth", "cookieAuth"} <= set(schema["components"]["securitySchemes"])
 
 
@@ -257,6 +266,36 @@ def test_docs_page_uses_only_local_static_files(api_client, db):
     assert all(src.startswith("/static/") for src in scripts), scripts
     assert all(href.startswith("/static/") for href in styles), styles
     assert not re.search(r"(src|href)=[\"']?(https?:)?//", html), html
+    # Nor does Swagger UI send the schema's address to its online validator.
+    assert re.search(r'"validatorUrl":\s*null', html), html
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/releases/abc/", 404),
+        ("delete", "/delegations/abc/", 404),
+        ("get", "/users/", 404),
+        ("get", "/releases/1/nothing-here/", 404),
+        ("post", "/releases", 404),
+    ],
+)
+def test_paths_the_api_lacks_get_its_json_404(api_client, manager, method, path, status):
+    api_client.force_authenticate(manager)
+    response = getattr(api_client, method)(API + path)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    body = response.json()
+    assert body["code"] == "not_found"
+    if path == "/releases":
+        assert body["detail"] == "Not found. The address ends with a slash: /api/v1/releases/"
+
+
+def test_a_read_without_the_trailing_slash_is_redirected(api_client, manager):
+    api_client.force_authenticate(manager)
+    response = api_client.get(f"{API}/releases", {"state": "draft"})
+    assert response.status_code == 301
+    assert response["Location"] == f"{API}/releases/?state=draft"
 
 
 def test_a_release_created_by_token_is_the_token_users(api_client, manager, project):
