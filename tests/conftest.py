@@ -217,31 +217,38 @@ def celery_worker(django_db_setup, django_db_blocker):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-        _wait_for_other_sessions_to_leave(django_db_blocker)
 
 
-def _wait_for_other_sessions_to_leave(django_db_blocker, seconds: float = 10) -> None:
-    """PostgreSQL ends a departed client's session a moment after it exits; the test database
-    can only be dropped once it has."""
-    import time
-
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Before the test database is dropped, end the sessions this run leaves on it: the
+    Celery worker's (PostgreSQL ends a departed client's session a moment after it exits)
+    and the test thread's own when it was opened in another context (Playwright's greenlet),
+    which Django's teardown can't see to close. Else the drop fails ("being accessed by
+    other users") and the database is left behind."""
+    yield
     from django.db import connection
 
-    with django_db_blocker.unblock():
-        deadline = time.monotonic() + seconds
-        try:
-            while time.monotonic() < deadline:
-                with connection.cursor() as cursor:
-                    cursor.execute(
-                        "SELECT count(*) FROM pg_stat_activity"
-                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                    )
-                    if cursor.fetchone()[0] == 0:
-                        return
-                time.sleep(0.1)
-        finally:
-            # This may be a connection of its own (another thread or context): don't leave it open.
-            connection.close()
+    if connection.vendor != "postgresql":
+        return
+    import psycopg
+
+    settings = connection.settings_dict
+    with (
+        django_db_blocker.unblock(),
+        psycopg.connect(
+            host=settings["HOST"] or None,
+            port=settings["PORT"] or None,
+            user=settings["USER"] or None,
+            password=settings["PASSWORD"] or None,
+            dbname="postgres",
+            autocommit=True,
+        ) as admin,
+    ):
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [settings["NAME"]],
+        )
 
 
 class _Inbox:
