@@ -160,6 +160,13 @@ class ReleaseCreateSerializer(ReleaseWriteSerializer):
 
 class ReleaseUpdateSerializer(ReleaseWriteSerializer):
     name = serializers.CharField(max_length=200, required=False)
+    templates = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        max_length=20,
+        required=False,
+        help_text="All the release's templates, slugs or ids: those applied (which stay) and those to apply "
+        "(their newest version when named by slug). Newer versions of applied ones: template-upgrade.",
+    )
 
 
 class ReleaseTransitionSerializer(serializers.Serializer):

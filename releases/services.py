@@ -356,12 +356,15 @@ def release_update(
     managers: Any = UNSET,
     stakeholders: Any = UNSET,
     stakeholder_emails: Any = UNSET,
+    templates: Any = UNSET,
 ) -> Release:
     """Change a release. Moving the go-live recomputes the due dates of unfinished items and
     sends an approved release back to in_progress; changed flags add (or drop untouched)
-    conditional items."""
+    conditional items; `templates` (all the release's templates: those applied and those to
+    add) applies the new ones."""
     release_require_manage(actor=actor, release=release)
     clean: dict[str, Any] = {}
+    new_templates = [] if templates is UNSET else _templates_to_add(release, templates)
     if name is not UNSET:
         clean["name"] = clean_text("name", name, max_length=200, required=True)
     if version is not UNSET:
@@ -471,7 +474,35 @@ def release_update(
                 )
         elif release.state == S.APPROVED and changed:
             release_reopen_if_not_ready(release=release, actor=actor, why=f"Release changed: {', '.join(changed)}")
+        for template in new_templates:
+            checklist_apply_template(release=release, template=template, actor=actor)
     return release
+
+
+def _templates_to_add(release: Release, templates: Any) -> list[ChecklistTemplate]:
+    """The templates of a release update: every applied one must still be listed (a
+    template's items, worked or signed, stay with the release), a newer version of an
+    applied one is the upgrade's business; the others are added."""
+    chosen = _resolve_templates(templates)
+    applied = {use.slug: use.template for use in release.applied_templates.select_related("template")}
+    listed = {t.slug: t for t in chosen}
+    missing = sorted(set(applied) - set(listed))
+    if missing:
+        raise Invalid.field(
+            "templates",
+            f"Applied templates can't be taken off a release (their items stay): list {', '.join(missing)} too.",
+            code="template_removal",
+        )
+    for ref, template in zip(templates, chosen, strict=True):
+        by_slug = isinstance(ref, str) and ref == template.slug
+        if template.slug in applied and not by_slug and template.pk != applied[template.slug].pk:
+            raise Invalid.field(
+                "templates",
+                f"The release uses version {applied[template.slug].version} of {template.slug!r}; "
+                "move to another version with template-upgrade.",
+                code="template_version",
+            )
+    return [t for slug, t in listed.items() if slug not in applied]
 
 
 def _item_failures(item: Any) -> list[dict[str, Any]]:
