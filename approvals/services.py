@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from checklists.models import Category, ChecklistTemplate, TemplateItem
+from checklists.models import ROLE_NEEDS_SIGNOFFS, SIGNOFFS_NEED_ROLE, Category, ChecklistTemplate, TemplateItem
 from config.domain import UNSET, Conflict, Forbidden, Invalid, NotFound, clean_text, failure
 from releases import permissions
 from releases.audit import audit_record, snapshot
@@ -467,8 +467,7 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
         before = snapshot(item, AUDITED_FIELDS)
         for name, value in clean.items():
             setattr(item, name, value)
-        if item.required_signoffs > 0 and item.approver_role_id is None:
-            raise Invalid.field("approver_role", "An item that needs sign-offs needs an approver role.")
+        _check_signoff_rule(has_role=item.approver_role_id is not None, required_signoffs=item.required_signoffs)
         state_changed = item.state != before["state"]
         if state_changed:
             _enter_state(item, actor)
@@ -518,6 +517,15 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
             )
         release_reopen_if_not_ready(release=release, actor=actor, why=f"Item changed: {item.title}")
     return item
+
+
+def _check_signoff_rule(*, has_role: bool, required_signoffs: int) -> None:
+    """An item either needs sign-offs from a role or nobody signs it: a role with a quorum
+    of 0 would count as signed with no sign-off at all."""
+    if required_signoffs > 0 and not has_role:
+        raise Invalid.field("approver_role", SIGNOFFS_NEED_ROLE)
+    if required_signoffs == 0 and has_role:
+        raise Invalid.field("required_signoffs", ROLE_NEEDS_SIGNOFFS)
 
 
 def _enter_state(item: ChecklistItem, actor: Any) -> None:
@@ -581,8 +589,7 @@ def item_create(
             "assignee": assignee,
         },
     )
-    if clean["required_signoffs"] > 0 and clean["approver_role"] is None:
-        raise Invalid.field("approver_role", "An item that needs sign-offs needs an approver role.")
+    _check_signoff_rule(has_role=clean["approver_role"] is not None, required_signoffs=clean["required_signoffs"])
     section = clean_text("section", section or "", max_length=200) or "Additional items"
     with transaction.atomic():
         release = Release.objects.select_for_update().get(pk=release.pk)

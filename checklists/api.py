@@ -135,7 +135,7 @@ class TemplateListView(VisibleListView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=TemplateSerializer, responses={201: TemplateSerializer, **errors(400, 401, 403)})
+    @extend_schema(request=TemplateSerializer, responses={201: TemplateSerializer, **errors(400, 401, 403, 409)})
     def post(self, request: Request) -> Response:
         data = TemplateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -223,7 +223,7 @@ class TemplateImportView(APIView):
 
     @extend_schema(
         request={"application/json": TemplateSerializer, "multipart/form-data": TemplateImportSerializer},
-        responses={201: TemplateSerializer, **errors(400, 401, 403)},
+        responses={201: TemplateSerializer, **errors(400, 401, 403, 409)},
         description="Import a template (the export format, as a JSON body or an uploaded JSON/YAML file). "
         "An existing slug gets a new version.",
     )

@@ -10,6 +10,13 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 
+# The two halves of one rule for template and release items alike: an item either needs
+# sign-offs from a role or nobody signs it.
+SIGNOFFS_NEED_ROLE = "An item that needs sign-offs needs an approver role."
+ROLE_NEEDS_SIGNOFFS = (
+    "An item with an approver role needs at least one sign-off; clear the role for an item nobody signs."
+)
+
 
 class Category(models.TextChoices):
     CODE_REVIEW = "code_review", "Code review"

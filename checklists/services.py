@@ -25,7 +25,7 @@ from config.domain import Conflict, Forbidden, Invalid, storable
 from releases import permissions
 from releases.audit import audit_record
 
-from .models import Category, ChecklistTemplate, TemplateItem, TemplateSection
+from .models import ROLE_NEEDS_SIGNOFFS, SIGNOFFS_NEED_ROLE, Category, ChecklistTemplate, TemplateItem, TemplateSection
 
 FORMAT = "shipcheck-template/1"
 FLAG_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
@@ -69,11 +69,15 @@ def _str(value: Any, *, path: str, errors: dict[str, list[str]], max_length: int
     return value
 
 
-def template_clean(data: Any) -> dict[str, Any]:
+def template_clean(data: Any, *, known_roles: set[str] | None = None) -> dict[str, Any]:
     """Validate template data in the exchange format; return it normalised.
 
-    Raises Invalid with a message per field path (e.g. `sections[0].items[2].category`).
+    Approver roles must exist (an administrator adds them as groups): a misspelt role would
+    give items nobody can sign. Raises Invalid with a message per field path (e.g.
+    `sections[0].items[2].category`).
     """
+    if known_roles is None:
+        known_roles = set(Group.objects.values_list("name", flat=True))
     errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
         raise Invalid.field("non_field_errors", "Template data must be an object.")
@@ -90,9 +94,11 @@ def template_clean(data: Any) -> dict[str, Any]:
     )
     clean["language"] = _str(data.get("language") or "en", path="language", errors=errors, max_length=10, required=True)
     sections = data.get("sections")
-    if not isinstance(sections, list) or not sections:
-        errors.setdefault("sections", []).append("A template needs at least one section.")
+    if not isinstance(sections, list):
+        errors.setdefault("sections", []).append("A list of sections, each with a title and items.")
         sections = []
+    elif not sections:
+        errors.setdefault("sections", []).append("A template needs at least one section.")
     if len(sections) > MAX_SECTIONS:
         errors.setdefault("sections", []).append(f"At most {MAX_SECTIONS} sections.")
         sections = []
@@ -155,14 +161,19 @@ def template_clean(data: Any) -> dict[str, Any]:
                 role = None
             elif not isinstance(role, str) or len(role) > 150 or not storable(role):
                 errors.setdefault(f"{path}.approver_role", []).append("Must be an approver role's name.")
+            elif role not in known_roles:
+                errors.setdefault(f"{path}.approver_role", []).append(
+                    f"Unknown approver role {role!r}; one of: {', '.join(sorted(known_roles))}. "
+                    "An administrator adds roles (groups) in the admin."
+                )
             out["approver_role"] = role
             signoffs = row["required_signoffs"]
             if isinstance(signoffs, bool) or not isinstance(signoffs, int) or not 0 <= signoffs <= 20:
                 errors.setdefault(f"{path}.required_signoffs", []).append("A whole number from 0 to 20.")
             elif signoffs > 0 and role is None:
-                errors.setdefault(f"{path}.approver_role", []).append(
-                    "An item that needs sign-offs needs an approver role."
-                )
+                errors.setdefault(f"{path}.approver_role", []).append(SIGNOFFS_NEED_ROLE)
+            elif signoffs == 0 and role is not None:
+                errors.setdefault(f"{path}.required_signoffs", []).append(ROLE_NEEDS_SIGNOFFS)
             out["required_signoffs"] = signoffs
             offset = row["due_offset_days"]
             if offset is None:
@@ -251,7 +262,7 @@ def builtin_templates_load(models: TemplateModels = TemplateModels()) -> int:
         models.group.objects.get_or_create(name=name)
     created = 0
     for path in sorted(BUILTIN_DIR.glob("*.json")):
-        data = template_clean(json.loads(path.read_text(encoding="utf-8")))
+        data = template_clean(json.loads(path.read_text(encoding="utf-8")), known_roles=set(APPROVER_ROLES))
         if not models.template.objects.filter(slug=data["slug"]).exists():
             template_write_rows(data=data, version=1, is_builtin=True, models=models)
             created += 1

@@ -102,6 +102,45 @@ def test_signoffs_without_an_approver_role_are_invalid(staff, ship_it_data):
     assert "sections[0].items[0].approver_role" in exc.value.fields
 
 
+def test_an_approver_role_with_no_signoffs_is_invalid(staff, ship_it_data):
+    ship_it_data["sections"][0]["items"][0]["required_signoffs"] = 0
+
+    with pytest.raises(Invalid) as exc:
+        template_create(actor=staff, data=ship_it_data)
+
+    assert exc.value.fields["sections[0].items[0].required_signoffs"] == [
+        "An item with an approver role needs at least one sign-off; clear the role for an item nobody signs."
+    ]
+    # Nobody signs an item without a role: that is a valid item.
+    ship_it_data["sections"][0]["items"][0]["approver_role"] = None
+    first = template_create(actor=staff, data=ship_it_data).items.get(
+        key=ship_it_data["sections"][0]["items"][0]["key"]
+    )
+    assert (first.approver_role, first.required_signoffs) == (None, 0)
+
+
+def test_an_unknown_approver_role_is_invalid_and_creates_no_role(staff, ship_it_data):
+    from django.contrib.auth.models import Group
+
+    ship_it_data["sections"][0]["items"][0]["approver_role"] = "Secruity"
+
+    with pytest.raises(Invalid) as exc:
+        template_create(actor=staff, data=ship_it_data)
+
+    message = exc.value.fields["sections[0].items[0].approver_role"][0]
+    assert message.startswith("Unknown approver role 'Secruity'; one of: ")
+    assert "Security" in message
+    assert not Group.objects.filter(name="Secruity").exists()
+    assert not ChecklistTemplate.objects.filter(slug=ship_it_data["slug"]).exists()
+
+
+def test_sections_of_the_wrong_type_are_named_as_such(staff, ship_it_data):
+    with pytest.raises(Invalid) as exc:
+        template_create(actor=staff, data={**ship_it_data, "sections": "nope"})
+
+    assert exc.value.fields["sections"] == ["A list of sections, each with a title and items."]
+
+
 def test_template_slug_cannot_change(ship_it, ship_it_data, staff):
     with pytest.raises(Invalid) as exc:
         template_update(template=ship_it, actor=staff, data={**ship_it_data, "slug": "ship-it-2"})

@@ -353,6 +353,15 @@ CASES = [
     ),
     case("item-create-role-int", "manager", "post", ITEMS, {"title": "X", "approver_role": 1}, ("approver_role",)),
     case(
+        "item-create-role-without-signoffs",
+        "manager",
+        "post",
+        ITEMS,
+        {"title": "X", "approver_role": "QA", "required_signoffs": 0},
+        ("required_signoffs",),
+    ),
+    case("item-patch-signoffs-zero", "manager", "patch", ITEM, {"required_signoffs": 0}, ("required_signoffs",)),
+    case(
         "item-create-role-nul-char",
         "manager",
         "post",
@@ -769,6 +778,14 @@ CASES = [
         IMPORT,
         new_template(name="Bad\x00input"),
         ("name",),
+    ),
+    case(
+        "import-json-role-unknown",
+        "staff",
+        "post",
+        IMPORT,
+        new_template(sections=[{"title": "S", "items": [item_tpl(approver_role="Astrologers")]}]),
+        ("sections[0].items[0].approver_role",),
     ),
     case(
         "import-json-role-nul-char",
