@@ -39,14 +39,21 @@ class SignOffSerializer(serializers.ModelSerializer):
     signed_by_username = serializers.CharField(source="signed_by.username")
     on_behalf = serializers.SerializerMethodField(help_text="Signed by a delegate on the approver's behalf.")
     role = serializers.CharField(source="role.name")
-    stale = serializers.SerializerMethodField(help_text="No longer counts: the item changed since.")
+    stale = serializers.SerializerMethodField(
+        help_text="Given before the item last changed: an approval before a change of status, evidence or text; "
+        "a rejection before the item was done again. Stale sign-offs stay visible and don't count."
+    )
     revoked = serializers.BooleanField()
+    counts = serializers.SerializerMethodField(
+        help_text="Counts now: an approval towards the quorum (not revoked, not stale, not by the item's assignee "
+        "or whoever completed it unless the release relaxes that); a rejection stands."
+    )
 
     class Meta:
         model = SignOff
         fields = [
             "id", "item", "approver", "approver_username", "signed_by", "signed_by_username", "on_behalf", "role",
-            "decision", "comment", "created_at", "stale", "revoked", "revoked_at", "revoked_reason",
+            "decision", "comment", "created_at", "stale", "revoked", "counts", "revoked_at", "revoked_reason",
             "self_signoff_relaxed",
         ]  # fmt: skip
         read_only_fields = fields
@@ -56,11 +63,18 @@ class SignOffSerializer(serializers.ModelSerializer):
 
     def get_stale(self, obj: SignOff) -> bool:
         item = obj.item
-        if obj.revoked_at is not None:
-            return False
         if obj.decision == SignOff.Decision.APPROVE:
             return obj.item_revision != item.revision
         return obj.completion_seq != item.completion_seq
+
+    def get_counts(self, obj: SignOff) -> bool:
+        if obj.revoked_at is not None or self.get_stale(obj):
+            return False
+        if obj.decision == SignOff.Decision.REJECT:
+            return True
+        item = obj.item
+        involved = {obj.approver_id, obj.signed_by_id} & ({item.assignee_id, item.completed_by_id} - {None})
+        return not involved or item.release.allow_self_signoff
 
 
 class ItemSerializer(serializers.ModelSerializer):

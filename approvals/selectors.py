@@ -130,10 +130,10 @@ def checklist_items() -> QuerySet[ChecklistItem]:
     signoffs = SignOff.objects.select_related("approver", "signed_by", "role").order_by("created_at", "id")
     return (
         items_with_status(ChecklistItem.objects.all())
-        .select_related("assignee", "approver_role", "completed_by")
+        .select_related("release", "assignee", "approver_role", "completed_by")
         .prefetch_related(Prefetch("signoffs", queryset=signoffs))
     )
 
 
 def signoff_get(pk: int) -> SignOff:
-    return SignOff.objects.select_related("approver", "signed_by", "role", "item").get(pk=pk)
+    return SignOff.objects.select_related("approver", "signed_by", "role", "item__release").get(pk=pk)

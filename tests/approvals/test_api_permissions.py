@@ -211,6 +211,36 @@ def test_contributor_cannot_work_an_item_assigned_to_someone_else(api, world, op
 # --- approvers -----------------------------------------------------------------------------
 
 
+def test_a_signoff_says_whether_it_counts_now(api, world):
+    """`counts` agrees with the item's count of valid approvals: an approval by someone who
+    became the item's assignee stops counting without being stale; a revoked one keeps its
+    staleness but counts no more."""
+    item = world.item  # done by contributor, approved by qa
+    client = api(world.manager)
+
+    def item_now():
+        return client.get(f"{API}/items/{item.pk}/").data
+
+    data = item_now()
+    assert data["valid_approvals"] == 1
+    assert [(s["stale"], s["counts"]) for s in data["signoffs"]] == [(False, True)]
+
+    assert client.patch(f"{API}/items/{item.pk}/", {"assignee": world.qa.pk}, format="json").status_code == 200
+    data = item_now()
+    assert (data["valid_approvals"], data["is_signed"]) == (0, False)
+    assert [(s["stale"], s["counts"]) for s in data["signoffs"]] == [(False, False)]
+
+    assert client.patch(f"{API}/items/{item.pk}/", {"assignee": world.contributor.pk}, format="json").status_code == 200
+    assert [(s["stale"], s["counts"]) for s in item_now()["signoffs"]] == [(False, True)]
+
+    changed = client.patch(f"{API}/items/{item.pk}/", {"evidence_url": "https://ci.example.com/build/2"}, format="json")
+    assert changed.status_code == 200
+    assert [(s["stale"], s["counts"]) for s in item_now()["signoffs"]] == [(True, False)]
+    revoked = api(world.qa).post(f"{API}/signoffs/{world.signoff.pk}/revoke/", {"reason": "Old build."}, format="json")
+    assert revoked.status_code == 200
+    assert (revoked.data["stale"], revoked.data["revoked"], revoked.data["counts"]) == (True, True, False)
+
+
 def test_approver_signs_once_and_revokes_only_their_own(api, world):
     item = world.item  # done, approved by qa; qa2 adds their approval
     qa2 = api(world.qa2)

@@ -40,7 +40,7 @@ def _summary(items):
 PATTERN = [
     (True, 1, False, 3, 1, 1),  # done: a valid, a stale and a revoked approval
     (False, 0, False, 1, 1, 0),  # done: only a stale approval
-    (False, 0, True, 2, 0, 1),  # back in progress: a standing rejection, a revoked approval
+    (False, 0, True, 2, 1, 1),  # back in progress: a standing rejection, a revoked (and stale) approval
     (True, 2, False, 2, 0, 0),  # done: a quorum of two
 ]
 
@@ -106,5 +106,6 @@ def test_item_costs_the_same_with_10_signoffs_as_with_1(
     assert len(signoffs) == 10
     assert [s["decision"] for s in signoffs].count("reject") == 1
     assert sum(s["revoked"] for s in signoffs) == 1
-    assert sum(s["stale"] for s in signoffs) == 8
+    assert sum(s["stale"] for s in signoffs) == 9  # all but the newest approval, the revoked one too
+    assert [s["counts"] for s in signoffs] == [False] * 9 + [True]
     assert (response.data["valid_approvals"], response.data["is_signed"]) == (1, False)
