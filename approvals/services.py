@@ -14,7 +14,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from checklists.models import ROLE_NEEDS_SIGNOFFS, SIGNOFFS_NEED_ROLE, Category, ChecklistTemplate, TemplateItem
@@ -654,16 +654,21 @@ def signoff_grant(
             )
         involved = {item.assignee_id, item.completed_by_id} - {None}
         if not release.allow_self_signoff and ({actor.pk, approver.pk} & involved):
-            person = "you are" if actor.pk in involved else f"{approver.get_username()} is"
-            role_in_item = "its assignee" if item.assignee_id in {actor.pk, approver.pk} else "who marked it done"
+            who = actor if actor.pk in involved else approver
+            name = "you" if who == actor else who.get_username()
+            why = f"{name} {'are' if who == actor else 'is'} the item's assignee"
+            if who.pk != item.assignee_id:
+                why = f"{name} marked the item done"
             raise Forbidden(
-                f"Separation of duties: {person} {role_in_item}, so can't sign it off. "
-                "Another holder of the role must, or the release can relax the rule.",
+                f"Separation of duties: {why}, so {'you' if who == actor else 'they'} can't sign it off. "
+                f"Another holder of the {role.name} role "
+                "must, or a release manager can relax the rule for this release.",
                 code="separation_of_duties",
             )
         standing = item.signoffs.filter(revoked_at__isnull=True, item_revision=item.revision)
-        if standing.filter(approver=approver).exists() or standing.filter(signed_by=actor).exists():
-            raise _already_signed(item)
+        existing = standing.filter(Q(approver=approver) | Q(signed_by=actor)).select_related("approver", "signed_by")
+        if (earlier := existing.first()) is not None:
+            raise _already_signed(item, earlier=earlier, actor=actor)
         try:
             with transaction.atomic():
                 signoff = SignOff.objects.create(
@@ -717,9 +722,25 @@ def signoff_grant(
     return signoff
 
 
-def _already_signed(item: ChecklistItem) -> Conflict:
+def _already_signed(item: ChecklistItem, *, earlier: SignOff | None = None, actor: Any = None) -> Conflict:
+    """One person's sign-off counts once per version of the item, whether they signed as
+    themselves or as someone's delegate; say which sign-off stands in the way."""
     message = "You have signed off this version of the item already; revoke it first to sign again."
-    return Conflict(message, code="already_signed", failures=[failure("already_signed", message, item=item.pk)])
+    if earlier is not None and earlier.approver_id != earlier.signed_by_id:
+        delegate, principal = earlier.signed_by.get_username(), earlier.approver.get_username()
+        if earlier.signed_by_id == actor.pk:
+            message = (
+                f"You have signed off this version of the item already, on {principal}'s behalf; "
+                "one person's sign-off counts once. Revoke it first to sign again."
+            )
+        elif earlier.approver_id == actor.pk:
+            message = f"{delegate} has signed off this version of the item on your behalf already; it counts as yours."
+        else:
+            message = f"{principal} has signed off this version of the item already ({delegate} on their behalf)."
+    elif earlier is not None and earlier.approver_id != actor.pk:
+        message = f"{earlier.approver.get_username()} has signed off this version of the item already."
+    failures = [failure("already_signed", message, item=item.pk, signoff=earlier.pk if earlier else None)]
+    return Conflict(message, code="already_signed", failures=failures)
 
 
 def signoff_revoke(*, signoff: SignOff, actor: Any, reason: str) -> SignOff:

@@ -112,6 +112,9 @@ def test_approver_cannot_sign_again_what_their_delegate_signed(ready_item, deleg
         signoff_grant(item=ready_item, actor=qa, decision="approve")
 
     assert exc.value.code == "already_signed"
+    assert (
+        exc.value.message == "qa2 has signed off this version of the item on your behalf already; it counts as yours."
+    )
     assert item_status(ready_item).valid_approvals == 1
 
 
@@ -124,6 +127,7 @@ def test_delegate_cannot_also_sign_for_themselves(make_item, done, contributor, 
         signoff_grant(item=item, actor=qa2, decision="approve")
 
     assert exc.value.code == "already_signed"
+    assert exc.value.message.startswith("You have signed off this version of the item already, on qa's behalf;")
     status = item_status(item)
     assert status.valid_approvals == 1
     assert not status.is_signed
@@ -137,3 +141,4 @@ def test_delegate_cannot_sign_for_an_approver_who_is_the_assignee(make_item, don
         signoff_grant(item=item, actor=qa2, decision="approve", on_behalf_of=qa)
 
     assert exc.value.code == "separation_of_duties"
+    assert exc.value.message.startswith("Separation of duties: qa is the item's assignee, so they can't sign it off.")

@@ -19,6 +19,10 @@ def test_assignee_cannot_sign_off_own_item(make_item, done, manager, qa):
         signoff_grant(item=item, actor=qa, decision="approve")
 
     assert exc.value.code == "separation_of_duties"
+    assert exc.value.message == (
+        "Separation of duties: you are the item's assignee, so you can't sign it off. Another holder of the QA role "
+        "must, or a release manager can relax the rule for this release."
+    )
     assert not SignOff.objects.filter(item=item).exists()
     assert item_status(item).valid_approvals == 0
 
@@ -32,6 +36,7 @@ def test_whoever_marked_item_done_cannot_sign_it_off(release, make_item, done, m
         signoff_grant(item=item, actor=qa2, decision="approve")
 
     assert exc.value.code == "separation_of_duties"
+    assert exc.value.message.startswith("Separation of duties: you marked the item done, so you can't sign it off.")
     signoff_grant(item=item, actor=qa, decision="approve")  # someone uninvolved may
     assert item_status(item).is_signed
 
