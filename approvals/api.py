@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from checklists.models import Category
 from config.api import (
+    LIST,
     READ,
     WRITE,
     AwareDateTimeField,
@@ -207,7 +208,7 @@ class ReleaseItemListView(VisibleListView):
         release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
         return selectors.checklist_for_release(release.pk)
 
-    @extend_schema(responses={200: ItemSerializer(many=True), **errors(400, 401, 404)})
+    @extend_schema(responses={200: ItemSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -267,7 +268,7 @@ class DelegationListView(VisibleListView):
     def visible(self) -> QuerySet[Delegation]:
         return selectors.delegations_for(self.request.user).order_by("-starts_at", "id")
 
-    @extend_schema(responses={200: DelegationSerializer(many=True), **errors(*READ)})
+    @extend_schema(responses={200: DelegationSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import READ, JSONParser, RoleField, StrictBooleanFilter, VisibleListView, errors, unstorable_text
+from config.api import LIST, READ, JSONParser, RoleField, StrictBooleanFilter, VisibleListView, errors, unstorable_text
 from config.domain import Invalid
 
 from . import exchange, selectors, services
@@ -131,7 +131,7 @@ class TemplateListView(VisibleListView):
     def visible(self) -> QuerySet[ChecklistTemplate]:
         return _templates()
 
-    @extend_schema(responses={200: TemplateSerializer(many=True), **errors(400, 401, 404)})
+    @extend_schema(responses={200: TemplateSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 

@@ -245,6 +245,7 @@ def errors(*codes: int) -> dict[int, OpenApiResponse]:
 
 
 READ = (401, 404)
+LIST = (400, 401, 404)  # 400: a filter or page that isn't one
 WRITE = (400, 401, 403, 404, 409)
 
 

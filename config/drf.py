@@ -19,6 +19,13 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
+        """A page that isn't a number is bad input (400); a number past the end is 404."""
+        page = request.query_params.get(self.page_query_param)
+        if page not in (None, "") and page not in self.last_page_strings and not (page.isascii() and page.isdigit()):
+            raise exceptions.ValidationError({self.page_query_param: ["A page number: 1, 2, 3, …"]})
+        return super().paginate_queryset(queryset, request, view)
+
 
 class JSONParser(parsers.JSONParser):
     """DRF's JSON parser; a body nested too deeply for Python's decoder is bad input, not a crash."""

@@ -19,6 +19,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import (
+    LIST,
     READ,
     WRITE,
     AwareDateTimeField,
@@ -273,7 +274,7 @@ class ProjectListView(VisibleListView):
     def visible(self) -> QuerySet[Project]:
         return selectors.projects_for(self.request.user)
 
-    @extend_schema(responses={200: ProjectSerializer(many=True), **errors(*READ)})
+    @extend_schema(responses={200: ProjectSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -306,7 +307,7 @@ class ProjectMemberListView(VisibleListView):
         project = get_object_or_404(permissions.projects_visible_to(self.request.user), pk=self.kwargs["pk"])
         return selectors.memberships_of(project)
 
-    @extend_schema(responses={200: MemberSerializer(many=True), **errors(*READ)})
+    @extend_schema(responses={200: MemberSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -353,7 +354,7 @@ class ReleaseListView(VisibleListView):
     def visible(self) -> QuerySet[Release]:
         return selectors.release_list_full(user=self.request.user)
 
-    @extend_schema(responses={200: ReleaseSerializer(many=True), **errors(400, 401, 404)})
+    @extend_schema(responses={200: ReleaseSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -405,7 +406,7 @@ class ReleaseAuditView(VisibleListView):
         release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
         return selectors.audit_for_release(release)
 
-    @extend_schema(responses={200: AuditEventSerializer(many=True), **errors(*READ)})
+    @extend_schema(responses={200: AuditEventSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -421,7 +422,7 @@ class ReleasePhaseListView(VisibleListView):
         release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
         return release.phases.order_by("order", "id")
 
-    @extend_schema(responses={200: PhaseSerializer(many=True), **errors(*READ)})
+    @extend_schema(responses={200: PhaseSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -458,7 +459,7 @@ class FreezeWindowListView(VisibleListView):
     def visible(self) -> QuerySet[FreezeWindow]:
         return selectors.freeze_windows_visible_to(self.request.user).order_by("name", "id")
 
-    @extend_schema(responses={200: FreezeWindowSerializer(many=True), **errors(*READ)})
+    @extend_schema(responses={200: FreezeWindowSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 

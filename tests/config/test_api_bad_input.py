@@ -984,11 +984,17 @@ PAGES = [
 @pytest.mark.parametrize("path", LISTS)
 @pytest.mark.parametrize("params", PAGES, ids=lambda p: "&".join(f"{k}={v[:12]!r}" for k, v in p.items()))
 def test_odd_pages_give_a_page_or_404_never_500(path, params, bad_input_world, api_as):
+    """A page that isn't a number is a 400 naming `page`; a number with no page, 404."""
     client = api_as(bad_input_world.users["manager"])
     response = client.get(API + path.format(**bad_input_world.ids), params)
-    assert response.status_code in (200, 404), (response.status_code, response.content[:500])
+    page = params.get("page", "")
+    not_a_number = page not in ("", "last") and not (page.isascii() and page.isdigit())
+    expected = (400,) if not_a_number else (200, 404)
+    assert response.status_code in expected, (response.status_code, response.content[:500])
     body = response.json()
-    if response.status_code == 404:
+    if response.status_code == 400:
+        assert body == {"page": ["A page number: 1, 2, 3, …"]}
+    elif response.status_code == 404:
         assert body["code"] == "not_found"
         assert body["detail"]
     else:
