@@ -39,6 +39,9 @@ SUBSTANTIVE_FIELDS = (
     "approver_role",
     "required_signoffs",
 )
+# What made an item ready at the go/no-go; once the release is live, a ready item keeps it
+# (its approvals can't be revoked then either, nor made stale).
+LIVE_FROZEN_FIELDS = (*SUBSTANTIVE_FIELDS, "assignee", "required")
 CONTRIBUTOR_FIELDS = {"state", "evidence_url", "note", "justification", "blocked_reason"}
 AUDITED_FIELDS = (
     "title",
@@ -476,6 +479,14 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
         changed = [f for f in AUDITED_FIELDS if before[f] != after[f]]
         if not changed:
             return item
+        frozen = [f for f in changed if f in LIVE_FROZEN_FIELDS]
+        if release.state == Release.State.LIVE and frozen and _is_ready(item.pk):
+            raise Conflict(
+                "The release is live and this item was done and signed off for it: it stays as approved. "
+                "Record follow-up work in its note or as a new item.",
+                code="item_signed_off_live",
+                failures=[failure("item_signed_off_live", f"Can't change {', '.join(frozen)}.", item=item.pk)],
+            )
         old_revision = item.revision
         if any(f in changed for f in SUBSTANTIVE_FIELDS):
             item.revision += 1
@@ -517,6 +528,11 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
             )
         release_reopen_if_not_ready(release=release, actor=actor, why=f"Item changed: {item.title}")
     return item
+
+
+def _is_ready(item_id: int) -> bool:
+    """Done (or justified not applicable) and signed, as stored now."""
+    return bool(items_with_status(ChecklistItem.objects.filter(pk=item_id)).filter(is_ready=True).exists())
 
 
 def _check_signoff_rule(*, has_role: bool, required_signoffs: int) -> None:

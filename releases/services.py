@@ -391,6 +391,11 @@ def release_update(
         release = Release.objects.select_for_update().get(pk=release.pk)
         if release.state in (S.COMPLETED, S.CANCELLED, S.ROLLED_BACK):
             raise Conflict(f"The release is {release.state}; it can't change.", code="release_closed")
+        if release.state == S.LIVE and "flags" in clean and set(clean["flags"]) != set(release.flags):
+            raise Conflict(
+                "The release is live: its flags, and the checklist they chose, stay as approved.",
+                code="release_live",
+            )
         before = snapshot(release, RELEASE_AUDITED)
         schedule_changed = ("go_live_at" in clean and clean["go_live_at"] != release.go_live_at) or (
             "window_end_at" in clean and clean["window_end_at"] != release.window_end_at
