@@ -8,6 +8,7 @@ import datetime as dt
 import decimal
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.db import models
 
 from .models import AuditEvent, Release
@@ -51,10 +52,13 @@ def audit_record(
 
 
 def snapshot(obj: models.Model, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """The named fields of a row as JSON-able values (for before/after)."""
+    """The named fields of a row as JSON-able values (for before/after): related rows by id,
+    except approver roles, by name (as the API names them)."""
     out: dict[str, Any] = {}
     for name in fields:
         field: Any = obj._meta.get_field(name)
         value = getattr(obj, field.attname) if field.is_relation else getattr(obj, name)
+        if field.is_relation and field.related_model is Group and value is not None:
+            value = getattr(obj, name).name
         out[name] = _jsonable(value)
     return out

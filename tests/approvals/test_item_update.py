@@ -218,3 +218,15 @@ def test_moving_the_go_live_moves_unfinished_items_only(templated_release, manag
     assert ChecklistItem.objects.get(pk=open_item.pk).due_at == new_go_live - dt.timedelta(days=7)
     assert ChecklistItem.objects.get(pk=done_item.pk).due_at == done_due
     assert "release.go_live_changed" in audit_actions(templated_release)
+
+
+def test_the_audit_names_approver_roles_as_the_api_does(make_item, manager):
+    from django.contrib.auth.models import Group
+
+    item = make_item(role="QA")
+    created = AuditEvent.objects.get(action="item.created", target_id=item.pk)
+    assert created.after["approver_role"] == "QA"
+
+    item_update(item=item, actor=manager, approver_role=Group.objects.get_or_create(name="Security")[0])
+    updated = AuditEvent.objects.get(action="item.updated", target_id=item.pk)
+    assert (updated.before, updated.after) == ({"approver_role": "QA"}, {"approver_role": "Security"})
