@@ -169,6 +169,13 @@ class ReleaseUpdateSerializer(ReleaseWriteSerializer):
         "(their newest version when named by slug). Newer versions of applied ones: template-upgrade.",
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if isinstance(self.initial_data, dict) and "state" in self.initial_data:
+            raise serializers.ValidationError(
+                {"state": ["The state changes through POST /api/v1/releases/{id}/transition/, which checks the rules."]}
+            )
+        return attrs
+
 
 class ReleaseTransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Release.State.choices)

@@ -341,6 +341,9 @@ CASES = [
     case("phase-transition-null", "manager", "post", PHASE_T, {"to": None}, ("to",)),
     case("phase-transition-empty", "manager", "post", PHASE_T, {}, ("to",)),
     # --- items ----------------------------------------------------------------------------
+    case("release-patch-state", "manager", "patch", REL, {"state": "approved"}, ("state",)),
+    case("release-patch-templates-string", "manager", "patch", REL, {"templates": "deployment-plan"}, ("templates",)),
+    case("release-patch-templates-unknown", "manager", "patch", REL, {"templates": ["nope"]}, ("templates",)),
     case("item-create-empty", "manager", "post", ITEMS, {}, ("title",)),
     case("item-create-title-huge", "manager", "post", ITEMS, {"title": HUGE}, ("title",)),
     case(
