@@ -13,8 +13,8 @@ derandomized; the module takes about 100 seconds.
 
 Not checked: that invalid input is always refused (schemathesis' negative_data_rejection).
 DRF coerces numbers to strings and takes "" for a null relation; the services refuse what
-matters. Path ids that are not digits are not sent: Django's router answers those with its
-HTML 404 page before the API is reached.
+matters. Path ids that are not digits are not sent: no route matches them, so they never
+reach an operation (the API's catch-all 404 answers; test_api_auth covers it).
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def _in_days_iso(days: float) -> str:
 
 
 def _routable(value: Any) -> bool:
-    """Django routes `<int:pk>` only for digits; anything else is its HTML 404, not the API's."""
+    """Django routes `<int:pk>` only for digits; anything else misses the operation entirely."""
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
