@@ -11,6 +11,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
@@ -52,6 +53,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         if exc.kind == "conflict" or exc.failures:
             body["failures"] = exc.failures
         return Response(body, status=code)
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+        body = {"detail": f"The request body is too large (at most {limit:.1f} MB).", "code": "too_large"}
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404 | DjangoPermissionDenied):
         exc = exceptions.NotFound() if isinstance(exc, Http404) else exceptions.PermissionDenied()
     response = exception_handler(exc, context)

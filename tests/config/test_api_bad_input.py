@@ -808,6 +808,22 @@ CASES = [
         fields=("name",),
     ),
     case(
+        "import-json-too-large",
+        "staff",
+        "post",
+        IMPORT,
+        raw='{"slug": "bad-input", "name": "' + "x" * 3_000_000 + '"}',
+        fields=("detail",),
+    ),
+    case(
+        "release-create-too-large",
+        "manager",
+        "post",
+        R,
+        raw='{"name": "' + "x" * 3_000_000 + '"}',
+        fields=("detail",),
+    ),
+    case(
         "import-json-nested-too-deeply",
         "staff",
         "post",
