@@ -291,6 +291,18 @@ def test_paths_the_api_lacks_get_its_json_404(api_client, manager, method, path,
         assert body["detail"] == "Not found. The address ends with a slash: /api/v1/releases/"
 
 
+def test_a_token_write_without_the_trailing_slash_names_the_slash_not_csrf(db, manager):
+    from django.test import Client
+
+    token = Token.objects.create(user=manager).key
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        f"{API}/releases", {"name": "X"}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}"
+    )
+    assert response.status_code == 404
+    assert response.json()["detail"] == "Not found. The address ends with a slash: /api/v1/releases/"
+
+
 def test_a_read_without_the_trailing_slash_is_redirected(api_client, manager):
     api_client.force_authenticate(manager)
     response = api_client.get(f"{API}/releases", {"state": "draft"})
