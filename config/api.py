@@ -67,19 +67,25 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+def _naive_time_text(value: Any) -> bool:
+    """A date-time written without a time zone (which we refuse rather than guess)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        return False
+    return parsed is not None and timezone.is_naive(parsed)
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an offset; a time without a time zone is refused, not guessed."""
 
     default_error_messages = {"naive": "Give the time with a time zone offset (e.g. 2026-12-01T09:00:00+01:00)."}
 
     def to_internal_value(self, value: Any) -> dt.datetime:
-        if isinstance(value, str):
-            try:
-                parsed = parse_datetime(value.strip())
-            except ValueError:
-                parsed = None
-            if parsed is not None and timezone.is_naive(parsed):
-                self.fail("naive")
+        if _naive_time_text(value):
+            self.fail("naive")
         result = super().to_internal_value(value)
         if isinstance(result, dt.datetime) and not (dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= result):
             raise serializers.ValidationError("Dates before 1900 are not accepted.")
@@ -90,13 +96,8 @@ class _UTCIsoDateTimeField(IsoDateTimeField):
     default_error_messages = {"naive": AwareDateTimeField.default_error_messages["naive"]}
 
     def to_python(self, value: Any) -> dt.datetime | None:
-        if isinstance(value, str) and value.strip():
-            try:
-                parsed = parse_datetime(value.strip())
-            except ValueError:
-                parsed = None
-            if parsed is not None and timezone.is_naive(parsed):
-                raise DjangoValidationError(self.error_messages["naive"], code="naive")
+        if _naive_time_text(value):
+            raise DjangoValidationError(self.error_messages["naive"], code="naive")
         result = super().to_python(value)
         if result is None:
             return None
