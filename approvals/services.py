@@ -532,7 +532,8 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
 
 def _is_ready(item_id: int) -> bool:
     """Done (or justified not applicable) and signed, as stored now."""
-    return bool(items_with_status(ChecklistItem.objects.filter(pk=item_id)).filter(is_ready=True).exists())
+    item: Any = items_with_status(ChecklistItem.objects.filter(pk=item_id)).get()  # an annotated row
+    return bool(item.is_ready)
 
 
 def _check_signoff_rule(*, has_role: bool, required_signoffs: int) -> None:

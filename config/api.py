@@ -118,7 +118,7 @@ class AwareDateTimeFilter(django_filters.IsoDateTimeFilter):
 class _StrictBooleanField(forms.NullBooleanField):
     widget = forms.TextInput
 
-    def to_python(self, value: Any) -> bool | None:
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]  # the stub gives it BooleanField's bool
         text = str(value).strip().lower() if value is not None else ""
         if text == "":
             return None
