@@ -9,7 +9,7 @@ generated ids (in the path and in bodies) for real ones most of the time, so cal
 objects and the rest get 404. Every call runs inside a savepoint that is rolled back, so each
 sees the same starting state. Twice: as a staff release manager (writes go deep) and as a
 plain project member (refusals). Bounded: 25 generated examples per operation, no shrinking,
-derandomized; the module takes about 100 seconds.
+derandomized; the module takes a few minutes (about 4 on 2 cores).
 
 Not checked: that invalid input is always refused (schemathesis' negative_data_rejection).
 DRF coerces numbers to strings and takes "" for a null relation; the services refuse what
