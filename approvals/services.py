@@ -481,12 +481,7 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
             return item
         frozen = [f for f in changed if f in LIVE_FROZEN_FIELDS]
         if release.state == Release.State.LIVE and frozen and _is_ready(item.pk):
-            raise Conflict(
-                "The release is live and this item was done and signed off for it: it stays as approved. "
-                "Record follow-up work in its note or as a new item.",
-                code="item_signed_off_live",
-                failures=[failure("item_signed_off_live", f"Can't change {', '.join(frozen)}.", item=item.pk)],
-            )
+            raise _signed_off_live(item, f"Can't change {', '.join(frozen)}.")
         old_revision = item.revision
         if any(f in changed for f in SUBSTANTIVE_FIELDS):
             item.revision += 1
@@ -528,6 +523,15 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
             )
         release_reopen_if_not_ready(release=release, actor=actor, why=f"Item changed: {item.title}")
     return item
+
+
+def _signed_off_live(item: ChecklistItem, what: str) -> Conflict:
+    return Conflict(
+        "The release is live and this item was done and signed off for it: it stays as approved. "
+        "Record follow-up work in its note or as a new item.",
+        code="item_signed_off_live",
+        failures=[failure("item_signed_off_live", what, item=item.pk)],
+    )
 
 
 def _is_ready(item_id: int) -> bool:
@@ -669,6 +673,8 @@ def signoff_grant(
                 code="item_not_finished",
                 failures=[failure("item_not_finished", f"Item state is {item.state}.", item=item.pk)],
             )
+        if decision == SignOff.Decision.REJECT and release.state == Release.State.LIVE and _is_ready(item.pk):
+            raise _signed_off_live(item, "Can't reject it: a rejection would send it back.")
         involved = {item.assignee_id, item.completed_by_id} - {None}
         if not release.allow_self_signoff and ({actor.pk, approver.pk} & involved):
             who = actor if actor.pk in involved else approver

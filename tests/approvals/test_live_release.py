@@ -56,6 +56,18 @@ def test_the_assignee_of_a_signed_off_item_cant_reopen_it_either(live, ready_ite
         item_update(item=ready_item, actor=contributor, evidence_url="https://ci.example.com/other")
 
 
+def test_a_signed_off_item_of_a_live_release_cant_be_rejected_back(live, ready_item, qa2, readiness):
+    with pytest.raises(Conflict) as exc:
+        signoff_grant(item=ready_item, actor=qa2, decision="reject", comment="I'd have wanted a load test.")
+
+    assert exc.value.code == "item_signed_off_live"
+    ready_item.refresh_from_db()
+    assert ready_item.state == "done"
+    assert readiness(live) == 100
+    # A further approval changes nothing that counted, and is taken.
+    signoff_grant(item=ready_item, actor=qa2, decision="approve")
+
+
 def test_a_note_on_a_signed_off_item_is_still_welcome(live, ready_item, contributor, readiness):
     item_update(item=ready_item, actor=contributor, note="Smoke test after go-live passed too.")
 
