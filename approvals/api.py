@@ -45,9 +45,10 @@ class SignOffSerializer(serializers.ModelSerializer):
         "a rejection before the item was done again. Stale sign-offs stay visible and don't count."
     )
     revoked = serializers.BooleanField()
-    counts = serializers.SerializerMethodField(
+    counts = serializers.BooleanField(
+        source="counts_now",
         help_text="Counts now: an approval towards the quorum (not revoked, not stale, not by the item's assignee "
-        "or whoever completed it unless the release relaxes that); a rejection stands."
+        "or whoever completed it unless the release relaxes that); a rejection stands.",
     )
 
     class Meta:
@@ -67,15 +68,6 @@ class SignOffSerializer(serializers.ModelSerializer):
         if obj.decision == SignOff.Decision.APPROVE:
             return obj.item_revision != item.revision
         return obj.completion_seq != item.completion_seq
-
-    def get_counts(self, obj: SignOff) -> bool:
-        if obj.revoked_at is not None or self.get_stale(obj):
-            return False
-        if obj.decision == SignOff.Decision.REJECT:
-            return True
-        item = obj.item
-        involved = {obj.approver_id, obj.signed_by_id} & ({item.assignee_id, item.completed_by_id} - {None})
-        return not involved or item.release.allow_self_signoff
 
 
 class ItemSerializer(serializers.ModelSerializer):

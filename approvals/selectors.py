@@ -3,6 +3,9 @@ database (never in Python loops), so lists cost the same few queries at any size
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.db.models import (
     BooleanField,
     Case,
@@ -25,9 +28,36 @@ from django.utils import timezone
 from .models import ChecklistItem, Delegation, SignOff
 
 
-def valid_approvals_q() -> Q:
-    """An approval counts: not revoked and given for the item's current revision."""
-    return Q(decision=SignOff.Decision.APPROVE, revoked_at__isnull=True, item_revision=F("item__revision"))
+def counting_approval_q(item_column: Callable[[str], Any]) -> Q:
+    """An approval that counts towards the quorum now: not revoked, given for the item's
+    current revision, and (separation of duties holds at count time too) not by the item's
+    current assignee or whoever completed it, unless the release relaxes the rule.
+    `item_column(name)` names the item's column: OuterRef(name) in a subquery from the item,
+    F("item__" + name) on sign-offs."""
+    assignee = Coalesce(item_column("assignee_id"), Value(0))
+    completer = Coalesce(item_column("completed_by_id"), Value(0))
+    involved = Q(approver_id=assignee) | Q(signed_by_id=assignee) | Q(approver_id=completer) | Q(signed_by_id=completer)
+    given_now = Q(decision=SignOff.Decision.APPROVE, revoked_at__isnull=True, item_revision=item_column("revision"))
+    return given_now & (Q(item__release__allow_self_signoff=True) | ~involved)
+
+
+def standing_rejection_q(item_column: Callable[[str], Any]) -> Q:
+    """A rejection stands until the item is done again (or it is revoked)."""
+    return Q(decision=SignOff.Decision.REJECT, revoked_at__isnull=True, completion_seq=item_column("completion_seq"))
+
+
+def _on_signoff(name: str) -> F:
+    return F(f"item__{name}")
+
+
+def signoffs_with_status(qs: QuerySet[SignOff] | None = None) -> QuerySet[SignOff]:
+    """Annotates each sign-off with counts_now: an approval counting towards the quorum, or a
+    standing rejection (the same rules the item's counts use)."""
+    qs = SignOff.objects.all() if qs is None else qs
+    counts = counting_approval_q(_on_signoff) | standing_rejection_q(_on_signoff)
+    return qs.annotate(
+        counts_now=Case(When(counts, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
 
 
 def items_with_status(qs: QuerySet[ChecklistItem] | None = None) -> QuerySet[ChecklistItem]:
@@ -38,30 +68,14 @@ def items_with_status(qs: QuerySet[ChecklistItem] | None = None) -> QuerySet[Che
     - is_ready: finished (done / not applicable with justification) and signed.
     """
     qs = ChecklistItem.objects.all() if qs is None else qs
-    # Separation of duties holds at count time too: an approval by the item's current assignee
-    # or by whoever completed it does not count, unless the release relaxes the rule.
-    assignee = Coalesce(OuterRef("assignee_id"), Value(0))
-    completer = Coalesce(OuterRef("completed_by_id"), Value(0))
-    involved = Q(approver_id=assignee) | Q(signed_by_id=assignee) | Q(approver_id=completer) | Q(signed_by_id=completer)
     approvals = (
-        SignOff.objects.filter(
-            item=OuterRef("pk"),
-            decision=SignOff.Decision.APPROVE,
-            revoked_at__isnull=True,
-            item_revision=OuterRef("revision"),
-        )
-        .filter(Q(item__release__allow_self_signoff=True) | ~involved)
+        SignOff.objects.filter(counting_approval_q(OuterRef), item=OuterRef("pk"))
         .order_by()
         .values("item")
         .annotate(c=Count("approver", distinct=True))
         .values("c")
     )
-    rejections = SignOff.objects.filter(
-        item=OuterRef("pk"),
-        decision=SignOff.Decision.REJECT,
-        revoked_at__isnull=True,
-        completion_seq=OuterRef("completion_seq"),
-    )
+    rejections = SignOff.objects.filter(standing_rejection_q(OuterRef), item=OuterRef("pk"))
     signed = Q(has_rejection=False) & (
         Q(required_signoffs=0) | Q(approver_role__isnull=True) | Q(valid_approvals__gte=F("required_signoffs"))
     )
@@ -127,13 +141,13 @@ def delegations_for(user) -> QuerySet[Delegation]:  # type: ignore[no-untyped-de
 
 def checklist_items() -> QuerySet[ChecklistItem]:
     """Items with their sign-off status and what the detail shows, in a fixed number of queries."""
-    signoffs = SignOff.objects.select_related("approver", "signed_by", "role").order_by("created_at", "id")
+    signoffs = signoffs_with_status().select_related("approver", "signed_by", "role").order_by("created_at", "id")
     return (
         items_with_status(ChecklistItem.objects.all())
-        .select_related("release", "assignee", "approver_role", "completed_by")
+        .select_related("assignee", "approver_role", "completed_by")
         .prefetch_related(Prefetch("signoffs", queryset=signoffs))
     )
 
 
 def signoff_get(pk: int) -> SignOff:
-    return SignOff.objects.select_related("approver", "signed_by", "role", "item__release").get(pk=pk)
+    return signoffs_with_status().select_related("approver", "signed_by", "role", "item").get(pk=pk)
