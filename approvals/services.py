@@ -480,7 +480,7 @@ def item_update(*, item: ChecklistItem, actor: Any, **changes: Any) -> Checklist
         if not changed:
             return item
         frozen = [f for f in changed if f in LIVE_FROZEN_FIELDS]
-        if release.state == Release.State.LIVE and frozen and _is_ready(item.pk):
+        if release.state == Release.State.LIVE and frozen and _is_ready(item):
             raise _signed_off_live(item, f"Can't change {', '.join(frozen)}.")
         old_revision = item.revision
         if any(f in changed for f in SUBSTANTIVE_FIELDS):
@@ -534,10 +534,10 @@ def _signed_off_live(item: ChecklistItem, what: str) -> Conflict:
     )
 
 
-def _is_ready(item_id: int) -> bool:
+def _is_ready(item: ChecklistItem) -> bool:
     """Done (or justified not applicable) and signed, as stored now."""
-    item: Any = items_with_status(ChecklistItem.objects.filter(pk=item_id)).get()  # an annotated row
-    return bool(item.is_ready)
+    stored: Any = item_status(item)  # an annotated row
+    return bool(stored.is_ready)
 
 
 def _check_signoff_rule(*, has_role: bool, required_signoffs: int) -> None:
@@ -673,7 +673,7 @@ def signoff_grant(
                 code="item_not_finished",
                 failures=[failure("item_not_finished", f"Item state is {item.state}.", item=item.pk)],
             )
-        if decision == SignOff.Decision.REJECT and release.state == Release.State.LIVE and _is_ready(item.pk):
+        if decision == SignOff.Decision.REJECT and release.state == Release.State.LIVE and _is_ready(item):
             raise _signed_off_live(item, "Can't reject it: a rejection would send it back.")
         involved = {item.assignee_id, item.completed_by_id} - {None}
         if not release.allow_self_signoff and ({actor.pk, approver.pk} & involved):
