@@ -263,7 +263,7 @@ def release_template_upgrade(*, release: Release, slug: str, actor: Any) -> dict
                 code="already_newest",
             )
         flags = set(release.flags)
-        current = {i.source_key: i for i in release.items.filter(source_slug=slug)}
+        current = {i.source_key: i for i in release.items.filter(source_slug=slug).select_related("approver_role")}
         new_items = {t.key: t for t in _template_items(newest)}
         added: list[str] = []
         updated: list[str] = []
