@@ -14,7 +14,7 @@ from django.db.models import QuerySet, URLField
 from django.forms import ModelForm
 from django.http import HttpRequest
 
-from releases.admin import ReadOnlyAdminMixin, ReadOnlyInline, ServiceWritesMixin, changed
+from releases.admin import ReadOnlyAdminMixin, ReadOnlyInline, ServiceWritesMixin, acting_user, changed
 
 from .models import ChecklistItem, Delegation, SignOff
 from .services import AUDITED_FIELDS, delegation_cancel, item_update
@@ -121,7 +121,7 @@ class ChecklistItemAdmin(ServiceWritesMixin, admin.ModelAdmin):
         fields = changed(form, ITEM_EDITABLE)
         if fields:
             item = ChecklistItem.objects.select_related("release").get(pk=obj.pk)
-            item_update(item=item, actor=request.user, **fields)
+            item_update(item=item, actor=acting_user(request), **fields)
 
 
 @admin.register(SignOff)
@@ -148,5 +148,5 @@ class DelegationAdmin(ServiceWritesMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.action(description="Cancel the selected delegations", permissions=["view"])
     def cancel(self, request: HttpRequest, queryset: QuerySet[Delegation]) -> None:
         for delegation in queryset:
-            delegation_cancel(delegation=delegation, actor=request.user)
+            delegation_cancel(delegation=delegation, actor=acting_user(request))
         self.message_user(request, f"Cancelled {len(queryset)} delegation(s).", messages.SUCCESS)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django.db.models import Q, QuerySet
-from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -26,21 +24,23 @@ from config.api import (
     VisibleListView,
     errors,
 )
-from config.domain import UNSET
-from releases import permissions
+from releases.permissions import access_release
 
 from . import selectors, services
 from .models import ChecklistItem, Delegation, SignOff
+from .permissions import access_delegation, access_item, access_signoff
 
 
 class SignOffSerializer(serializers.ModelSerializer):
+    """Reads a sign-off annotated by approvals.selectors.signoffs_with_status."""
+
     approver = serializers.IntegerField(source="approver_id", help_text="The approver of record.")
-    approver_username = serializers.CharField(source="approver.username")
+    approver_username = serializers.CharField()
     signed_by = serializers.IntegerField(source="signed_by_id", help_text="Who signed (a delegate, or the approver).")
-    signed_by_username = serializers.CharField(source="signed_by.username")
+    signed_by_username = serializers.CharField()
     on_behalf = serializers.SerializerMethodField(help_text="Signed by a delegate on the approver's behalf.")
-    role = serializers.CharField(source="role.name")
-    stale = serializers.SerializerMethodField(
+    role = serializers.CharField(source="role_name")
+    stale = serializers.BooleanField(
         help_text="Given before the item last changed: an approval before a change of status, evidence or text; "
         "a rejection before the item was done again. Stale sign-offs stay visible and don't count."
     )
@@ -63,21 +63,18 @@ class SignOffSerializer(serializers.ModelSerializer):
     def get_on_behalf(self, obj: SignOff) -> bool:
         return obj.approver_id != obj.signed_by_id
 
-    def get_stale(self, obj: SignOff) -> bool:
-        item = obj.item
-        if obj.decision == SignOff.Decision.APPROVE:
-            return obj.item_revision != item.revision
-        return obj.completion_seq != item.completion_seq
-
 
 class ItemSerializer(serializers.ModelSerializer):
-    approver_role = serializers.CharField(source="approver_role.name", allow_null=True, default=None)
-    assignee_username = serializers.CharField(source="assignee.username", allow_null=True, default=None)
+    """Reads an item from approvals.selectors.checklist_items: its stored status, and the
+    names and overdue flag annotated there."""
+
+    approver_role = serializers.CharField(source="approver_role_name", allow_null=True)
+    assignee_username = serializers.CharField(allow_null=True)
     valid_approvals = serializers.IntegerField(help_text="Distinct approvers whose approval counts now.")
     has_rejection = serializers.BooleanField(help_text="A rejection stands until the item is done again.")
     is_signed = serializers.BooleanField()
     is_ready = serializers.BooleanField(help_text="Done (or not applicable) and signed off.")
-    overdue = serializers.SerializerMethodField()
+    overdue = serializers.BooleanField(help_text="Due date passed and not done (or not applicable).")
     evidence_url = serializers.CharField(help_text="A link to the evidence, or empty.")
     source_slug = serializers.CharField(help_text="The template the item came from; empty for an ad-hoc item.")
     source_key = serializers.CharField(help_text="The item's key in that template; empty for an ad-hoc item.")
@@ -93,9 +90,6 @@ class ItemSerializer(serializers.ModelSerializer):
             "valid_approvals", "has_rejection", "is_signed", "is_ready", "signoffs", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
-
-    def get_overdue(self, obj: ChecklistItem) -> bool:
-        return bool(obj.due_at and obj.due_at < timezone.now() and obj.state not in ChecklistItem.FINISHED_STATES)
 
 
 class ItemUpdateSerializer(serializers.Serializer):
@@ -143,9 +137,9 @@ class RevokeSerializer(serializers.Serializer):
 class DelegationSerializer(serializers.ModelSerializer):
     delegator = serializers.IntegerField(source="delegator_id")
     delegate = serializers.IntegerField(source="delegate_id")
-    delegate_username = serializers.CharField(source="delegate.username")
-    role = serializers.CharField(source="role.name")
-    active = serializers.SerializerMethodField()
+    delegate_username = serializers.CharField()
+    role = serializers.CharField(source="role_name")
+    active = serializers.BooleanField(help_text="In force now: started, not ended, not cancelled.")
 
     class Meta:
         model = Delegation
@@ -154,10 +148,6 @@ class DelegationSerializer(serializers.ModelSerializer):
             "cancelled_at", "active",
         ]  # fmt: skip
         read_only_fields = fields
-
-    def get_active(self, obj: Delegation) -> bool:
-        now = timezone.now()
-        return obj.cancelled_at is None and obj.starts_at <= now < obj.ends_at
 
 
 class DelegationCreateSerializer(serializers.Serializer):
@@ -171,8 +161,7 @@ class DelegationCreateSerializer(serializers.Serializer):
 
 
 def _item(request: Request, pk: int) -> ChecklistItem:
-    visible = permissions.releases_visible_to(request.user)
-    return get_object_or_404(selectors.checklist_items().filter(release__in=visible), pk=pk)
+    return access_item(request.user, pk, queryset=selectors.checklist_items().select_related("release"))
 
 
 class ItemFilter(django_filters.FilterSet):
@@ -187,8 +176,7 @@ class ItemFilter(django_filters.FilterSet):
         fields = ["state", "category", "assignee", "approver_role", "overdue"]
 
     def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
-        late = Q(due_at__lt=timezone.now()) & ~Q(state__in=ChecklistItem.FINISHED_STATES)
-        return queryset.filter(late) if value else queryset.exclude(late)
+        return queryset.filter(overdue=value)
 
 
 class ReleaseItemListView(VisibleListView):
@@ -197,7 +185,7 @@ class ReleaseItemListView(VisibleListView):
     filterset_class = ItemFilter
 
     def visible(self) -> QuerySet[ChecklistItem]:
-        release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
+        release = access_release(self.request.user, self.kwargs["pk"])
         return selectors.checklist_for_release(release.pk)
 
     @extend_schema(responses={200: ItemSerializer(many=True), **errors(*LIST)})
@@ -206,7 +194,7 @@ class ReleaseItemListView(VisibleListView):
 
     @extend_schema(request=ItemCreateSerializer, responses={201: ItemSerializer, **errors(*WRITE)})
     def post(self, request: Request, pk: int) -> Response:
-        release = get_object_or_404(permissions.releases_visible_to(request.user), pk=pk)
+        release = access_release(request.user, pk)
         data = ItemCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         item = services.item_create(release=release, actor=request.user, **data.validated_data)
@@ -223,9 +211,7 @@ class ItemDetailView(APIView):
         item = _item(request, pk)
         data = ItemUpdateSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.item_update(
-            item=item, actor=request.user, **{k: data.validated_data.get(k, UNSET) for k in data.validated_data}
-        )
+        services.item_update(item=item, actor=request.user, **data.validated_data)
         return Response(ItemSerializer(_item(request, pk)).data)
 
 
@@ -242,8 +228,7 @@ class ItemSignOffView(APIView):
 class SignOffRevokeView(APIView):
     @extend_schema(request=RevokeSerializer, responses={200: SignOffSerializer, **errors(*WRITE)})
     def post(self, request: Request, pk: int) -> Response:
-        visible = permissions.releases_visible_to(request.user)
-        signoff = get_object_or_404(SignOff.objects.filter(item__release__in=visible).select_related("item"), pk=pk)
+        signoff = access_signoff(request.user, pk)
         data = RevokeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.signoff_revoke(signoff=signoff, actor=request.user, reason=data.validated_data["reason"])
@@ -269,12 +254,13 @@ class DelegationListView(VisibleListView):
         data = DelegationCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         delegation = services.delegation_create(actor=request.user, **data.validated_data)
-        return Response(DelegationSerializer(delegation).data, status=status.HTTP_201_CREATED)
+        created = selectors.delegations_for(request.user).get(pk=delegation.pk)
+        return Response(DelegationSerializer(created).data, status=status.HTTP_201_CREATED)
 
 
 class DelegationDetailView(APIView):
     @extend_schema(responses={204: None, **errors(401, 403, 404)})
     def delete(self, request: Request, pk: int) -> Response:
-        delegation = get_object_or_404(selectors.delegations_for(request.user), pk=pk)
+        delegation = access_delegation(request.user, pk)
         services.delegation_cancel(delegation=delegation, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -68,8 +68,20 @@ class ChecklistItem(models.Model):
     revision = models.PositiveIntegerField(default=1)
     completion_seq = models.PositiveIntegerField(default=0)
     is_adhoc = models.BooleanField(default=False)
+    # When a person last changed it (edited, assigned, worked or signed it). Never set, the
+    # item is as its template made it: a template upgrade or an unset flag may replace or
+    # remove it.
+    edited_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Sign-off status, kept by the services in the same transaction as every change that
+    # moves it (approvals.status), computed through the one SQL definition in
+    # approvals.selectors; `manage.py check_readiness` recomputes and compares.
+    valid_approvals = models.PositiveSmallIntegerField(default=0, editable=False)
+    has_rejection = models.BooleanField(default=False, editable=False)
+    is_signed = models.BooleanField(default=False, editable=False)
+    is_ready = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["order", "id"]
@@ -88,7 +100,10 @@ class ChecklistItem(models.Model):
                 name="item_not_applicable_justified",
             ),
         ]
-        indexes = [models.Index(fields=["release", "state"], name="item_release_state")]
+        indexes = [
+            models.Index(fields=["release", "state"], name="item_release_state"),
+            models.Index(fields=["release", "order", "id"], name="item_release_order"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -146,6 +161,15 @@ class SignOff(models.Model):
                 condition=Q(revoked_at__isnull=True) | ~Q(revoked_reason=""),
                 name="signoff_revocation_has_reason",
             ),
+        ]
+        # The standing sign-offs of an item, as the status computation and the services look
+        # them up (by item, then decision and the revision or completion they were given for).
+        indexes = [
+            models.Index(
+                fields=["item", "decision", "item_revision", "completion_seq"],
+                condition=Q(revoked_at__isnull=True),
+                name="signoff_standing",
+            )
         ]
 
     def __str__(self) -> str:

@@ -1,19 +1,27 @@
-"""Reads of checklist items and sign-offs, with their sign-off status computed in the
-database (never in Python loops), so lists cost the same few queries at any size."""
+"""Reads of checklist items, sign-offs and delegations, and the one SQL definition of an
+item's sign-off status.
+
+The status rules (`counting_approval_q`, `standing_rejection_q`, `signed_q`, `finished_q`)
+are written once, here. The services store their result on each item and release through
+`approvals.status` (in the same transaction as the change); `computed_status` evaluates
+them afresh for `manage.py check_readiness`. Lists read the stored columns.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db.models import (
     BooleanField,
     Case,
     Count,
     Exists,
+    Expression,
     F,
     IntegerField,
-    JSONField,
     OuterRef,
     Prefetch,
     Q,
@@ -22,10 +30,19 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, JSONObject
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from releases.models import Release
+
 from .models import ChecklistItem, Delegation, SignOff
+from .permissions import delegations_visible_to
+
+State = ChecklistItem.State
+STATUS_FIELDS = ("valid_approvals", "has_rejection", "is_signed", "is_ready")
+
+
+# --- the status rules ------------------------------------------------------------------------
 
 
 def counting_approval_q(item_column: Callable[[str], Any]) -> Q:
@@ -46,108 +63,203 @@ def standing_rejection_q(item_column: Callable[[str], Any]) -> Q:
     return Q(decision=SignOff.Decision.REJECT, revoked_at__isnull=True, completion_seq=item_column("completion_seq"))
 
 
+def stale_signoff_q(item_column: Callable[[str], Any]) -> Q:
+    """Given before the item last changed: an approval before a change of status, evidence or
+    text (another revision); a rejection before the item was done again."""
+    return Q(decision=SignOff.Decision.APPROVE) & ~Q(item_revision=item_column("revision")) | Q(
+        decision=SignOff.Decision.REJECT
+    ) & ~Q(completion_seq=item_column("completion_seq"))
+
+
+def signed_q(*, valid_approvals: str = "valid_approvals", has_rejection: str = "has_rejection") -> Q:
+    """Quorum met and no standing rejection, or no sign-off needed; over the item's columns
+    (or the annotations of the same meaning named here)."""
+    quorum = (
+        Q(required_signoffs=0)
+        | Q(approver_role__isnull=True)
+        | Q(**{f"{valid_approvals}__gte": F("required_signoffs")})
+    )
+    return Q(**{has_rejection: False}) & quorum
+
+
+def finished_q() -> Q:
+    """Done, or not applicable with a justification."""
+    return Q(state=State.DONE) | (Q(state=State.NOT_APPLICABLE) & ~Q(justification=""))
+
+
+def overdue_q(now: dt.datetime) -> Q:
+    """Due before `now` and not finished."""
+    return Q(due_at__lt=now) & ~Q(state__in=ChecklistItem.FINISHED_STATES)
+
+
+def active_delegation_q(now: dt.datetime) -> Q:
+    return Q(starts_at__lte=now, ends_at__gt=now, cancelled_at__isnull=True)
+
+
+def _on_item(name: str) -> OuterRef:
+    return OuterRef(name)
+
+
 def _on_signoff(name: str) -> F:
     return F(f"item__{name}")
 
 
-def signoffs_with_status(qs: QuerySet[SignOff] | None = None) -> QuerySet[SignOff]:
-    """Annotates each sign-off with counts_now: an approval counting towards the quorum, or a
-    standing rejection (the same rules the item's counts use)."""
-    qs = SignOff.objects.all() if qs is None else qs
-    counts = counting_approval_q(_on_signoff) | standing_rejection_q(_on_signoff)
-    return qs.annotate(
-        counts_now=Case(When(counts, then=Value(True)), default=Value(False), output_field=BooleanField())
-    )
+def _when(q: Q) -> Case:
+    return Case(When(q, then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
-def items_with_status(qs: QuerySet[ChecklistItem] | None = None) -> QuerySet[ChecklistItem]:
-    """Annotates each item with
-    - valid_approvals: distinct approvers whose approval counts now;
-    - has_rejection: a rejection stands (given since the item was last completed);
-    - is_signed: quorum met and no standing rejection (or no sign-off needed);
-    - is_ready: finished (done / not applicable with justification) and signed.
-    """
-    qs = ChecklistItem.objects.all() if qs is None else qs
+def valid_approvals_expr(signoffs: Any = SignOff) -> Expression:
+    """For an item row (in a query or an UPDATE): distinct approvers whose approval counts.
+    `signoffs` is the SignOff model (a migration passes its historical one)."""
     approvals = (
-        SignOff.objects.filter(counting_approval_q(OuterRef), item=OuterRef("pk"))
+        signoffs.objects.filter(counting_approval_q(_on_item), item=OuterRef("pk"))
         .order_by()
         .values("item")
         .annotate(c=Count("approver", distinct=True))
         .values("c")
     )
-    rejections = SignOff.objects.filter(standing_rejection_q(OuterRef), item=OuterRef("pk"))
-    signed = Q(has_rejection=False) & (
-        Q(required_signoffs=0) | Q(approver_role__isnull=True) | Q(valid_approvals__gte=F("required_signoffs"))
-    )
-    finished = Q(state=ChecklistItem.State.DONE) | (Q(state=ChecklistItem.State.NOT_APPLICABLE) & ~Q(justification=""))
+    return Coalesce(Subquery(approvals, output_field=IntegerField()), Value(0))
+
+
+def has_rejection_expr(signoffs: Any = SignOff) -> Exists:
+    return Exists(signoffs.objects.filter(standing_rejection_q(_on_item), item=OuterRef("pk")))
+
+
+def signed_expr(**names: str) -> Case:
+    return _when(signed_q(**names))
+
+
+def ready_expr(**names: str) -> Case:
+    return _when(signed_q(**names) & finished_q())
+
+
+def computed_status(qs: QuerySet[ChecklistItem]) -> QuerySet[ChecklistItem]:
+    """Annotates `computed_<field>` for each of STATUS_FIELDS, evaluated afresh from the
+    sign-offs (what the stored columns must equal)."""
+    names = {"valid_approvals": "computed_valid_approvals", "has_rejection": "computed_has_rejection"}
     return qs.annotate(
-        valid_approvals=Coalesce(Subquery(approvals, output_field=IntegerField()), Value(0)),
-        has_rejection=Exists(rejections),
-    ).annotate(
-        is_signed=Case(When(signed, then=Value(True)), default=Value(False), output_field=BooleanField()),
-        is_ready=Case(When(signed & finished, then=Value(True)), default=Value(False), output_field=BooleanField()),
+        computed_valid_approvals=valid_approvals_expr(), computed_has_rejection=has_rejection_expr()
+    ).annotate(computed_is_signed=signed_expr(**names), computed_is_ready=ready_expr(**names))
+
+
+def readiness_percent(*, ready: int, total: int) -> int:
+    """Required items done and signed, in percent (0 without required items)."""
+    return ready * 100 // total if total else 0
+
+
+def status_drift() -> QuerySet[ChecklistItem]:
+    """Items whose stored status differs from the computed one."""
+    same = Q(
+        valid_approvals=F("computed_valid_approvals"),
+        has_rejection=F("computed_has_rejection"),
+        is_signed=F("computed_is_signed"),
+        is_ready=F("computed_is_ready"),
     )
+    return computed_status(ChecklistItem.objects.all()).exclude(same)
+
+
+def readiness_drift() -> list[dict[str, Any]]:
+    """Releases whose stored readiness differs from what their items' computed status gives:
+    each with the stored and the computed (required_total, required_ready, readiness)."""
+    required = computed_status(ChecklistItem.objects.filter(release=OuterRef("pk"), required=True)).order_by()
+    counts = required.values("release").annotate(n=Count("pk"))
+    ready = required.filter(Q(computed_is_ready=True)).values("release").annotate(n=Count("pk"))
+    rows = Release.objects.annotate(
+        computed_total=Coalesce(Subquery(counts.values("n"), output_field=IntegerField()), Value(0)),
+        computed_ready=Coalesce(Subquery(ready.values("n"), output_field=IntegerField()), Value(0)),
+    ).values("pk", "required_total", "required_ready", "readiness", "computed_total", "computed_ready")
+    out = []
+    for row in rows.order_by("pk"):
+        stored = (row["required_total"], row["required_ready"], row["readiness"])
+        total, done = row["computed_total"], row["computed_ready"]
+        computed = (total, done, readiness_percent(ready=done, total=total))
+        if stored != computed:
+            out.append({"release": row["pk"], "stored": stored, "computed": computed})
+    return out
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+def signoffs_with_status(qs: QuerySet[SignOff] | None = None) -> QuerySet[SignOff]:
+    """Sign-offs with what a list shows: `counts_now` (an approval counting towards the quorum,
+    or a standing rejection: the rules the item's status uses), `stale`, and the names of
+    the people and role (not their whole rows)."""
+    qs = SignOff.objects.all() if qs is None else qs
+    return qs.annotate(
+        counts_now=_when(counting_approval_q(_on_signoff) | standing_rejection_q(_on_signoff)),
+        stale=_when(stale_signoff_q(_on_signoff)),
+        approver_username=F("approver__username"),
+        signed_by_username=F("signed_by__username"),
+        role_name=F("role__name"),
+    )
+
+
+def checklist_items(now: dt.datetime | None = None) -> QuerySet[ChecklistItem]:
+    """Items with their stored status, overdue, the names they show and their sign-offs, in
+    a fixed number of queries."""
+    signoffs = signoffs_with_status().order_by("created_at", "id")
+    return ChecklistItem.objects.annotate(
+        overdue=_when(overdue_q(now or timezone.now())),
+        assignee_username=F("assignee__username"),
+        approver_role_name=F("approver_role__name"),
+    ).prefetch_related(Prefetch("signoffs", queryset=signoffs))
 
 
 def checklist_for_release(release_id: int) -> QuerySet[ChecklistItem]:
-    """A release's checklist with everything a list shows, in a fixed number of queries."""
     return checklist_items().filter(release_id=release_id).order_by("order", "id")
 
 
 def required_items_not_ready(release_id: int) -> QuerySet[ChecklistItem]:
+    """A release's required items that are not ready, with what a refusal names: the
+    standing rejection's approver and comment, and how many approvals went stale."""
+    rejections = SignOff.objects.filter(standing_rejection_q(_on_item), item=OuterRef("pk")).order_by(
+        "-created_at", "-id"
+    )
+    stale = (
+        SignOff.objects.filter(item=OuterRef("pk"), decision=SignOff.Decision.APPROVE, revoked_at__isnull=True)
+        .exclude(item_revision=OuterRef("revision"))
+        .order_by()
+        .values("item")
+        .annotate(c=Count("pk"))
+        .values("c")
+    )
     return (
-        items_with_status(ChecklistItem.objects.filter(release_id=release_id, required=True))
-        .filter(Q(is_ready=False))
-        .select_related("approver_role", "assignee")
+        ChecklistItem.objects.filter(release_id=release_id, required=True, is_ready=False)
+        .annotate(
+            assignee_username=F("assignee__username"),
+            approver_role_name=F("approver_role__name"),
+            rejected_by=Subquery(rejections.values("approver__username")[:1]),
+            rejection_comment=Subquery(rejections.values("comment")[:1]),
+            stale_approvals=Coalesce(Subquery(stale, output_field=IntegerField()), Value(0)),
+        )
         .order_by("order", "id")
     )
 
 
-def readiness_subquery() -> Subquery:
-    """For a Release queryset: one subquery giving {"total", "ready"} over the release's
-    required items (ready = done or justified not applicable, and signed), in one pass over
-    the items. Release.readiness turns the two counts into a percentage."""
-    required = items_with_status(ChecklistItem.objects.filter(release=OuterRef("pk"), required=True))
-    counts = (
-        required.order_by()
-        .values("release")
-        .annotate(counts=JSONObject(total=Count("pk"), ready=Count("pk", filter=Q(is_ready=True))))
-        .values("counts")
-    )
-    return Subquery(counts, output_field=JSONField())
+def item_status(item: ChecklistItem) -> ChecklistItem:
+    """The item re-read with its stored status."""
+    return ChecklistItem.objects.get(pk=item.pk)
 
 
-def active_delegation(*, delegator, delegate, role) -> Delegation | None:  # type: ignore[no-untyped-def]
-    now = timezone.now()
+def active_delegation(*, delegator: User, delegate: User, role: Group) -> Delegation | None:
     return (
         Delegation.objects.filter(
-            delegator=delegator,
-            delegate=delegate,
-            role=role,
-            starts_at__lte=now,
-            ends_at__gt=now,
-            cancelled_at__isnull=True,
+            active_delegation_q(timezone.now()), delegator=delegator, delegate=delegate, role=role
         )
         .order_by("starts_at")
         .first()
     )
 
 
-def delegations_for(user) -> QuerySet[Delegation]:  # type: ignore[no-untyped-def]
-    return Delegation.objects.filter(Q(delegator=user) | Q(delegate=user)).select_related(
-        "delegator", "delegate", "role"
-    )
-
-
-def checklist_items() -> QuerySet[ChecklistItem]:
-    """Items with their sign-off status and what the detail shows, in a fixed number of queries."""
-    signoffs = signoffs_with_status().select_related("approver", "signed_by", "role").order_by("created_at", "id")
-    return (
-        items_with_status(ChecklistItem.objects.all())
-        .select_related("assignee", "approver_role", "completed_by")
-        .prefetch_related(Prefetch("signoffs", queryset=signoffs))
+def delegations_for(user: User | AnonymousUser) -> QuerySet[Delegation]:
+    """The user's delegations, given and received, with `active` (in force now)."""
+    return delegations_visible_to(user).annotate(
+        active=_when(active_delegation_q(timezone.now())),
+        delegate_username=F("delegate__username"),
+        role_name=F("role__name"),
     )
 
 
 def signoff_get(pk: int) -> SignOff:
-    return signoffs_with_status().select_related("approver", "signed_by", "role", "item").get(pk=pk)
+    return signoffs_with_status().get(pk=pk)

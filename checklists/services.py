@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from config.domain import Conflict, Forbidden, Invalid, storable
 from releases import permissions
 from releases.audit import audit_record
+from releases.models import AuditAction
 
 from .models import ROLE_NEEDS_SIGNOFFS, SIGNOFFS_NEED_ROLE, Category, ChecklistTemplate, TemplateItem, TemplateSection
 
@@ -294,7 +295,10 @@ def template_create(*, actor: Any, data: Any) -> ChecklistTemplate:
             raise Invalid.field("slug", f"A template with slug {clean['slug']!r} exists already.", code="slug_taken")
         template = _write_new_version(data=clean, version=1, actor=actor)
         audit_record(
-            action="template.created", actor=actor, target=template, after={"slug": template.slug, "version": 1}
+            action=AuditAction.TEMPLATE_CREATED,
+            actor=actor,
+            target=template,
+            after={"slug": template.slug, "version": 1},
         )
     return template
 
@@ -322,7 +326,7 @@ def template_update(*, template: ChecklistTemplate, actor: Any, data: Any) -> Ch
         if template_in_use(newest):
             new = _write_new_version(data=clean, version=newest.version + 1, actor=actor)
             audit_record(
-                action="template.versioned",
+                action=AuditAction.TEMPLATE_VERSIONED,
                 actor=actor,
                 target=new,
                 before={"version": newest.version},
@@ -338,7 +342,7 @@ def template_update(*, template: ChecklistTemplate, actor: Any, data: Any) -> Ch
         newest.save(update_fields=["name", "description", "language"])
         template_write_sections(template=newest, data=clean)
         audit_record(
-            action="template.updated",
+            action=AuditAction.TEMPLATE_UPDATED,
             actor=actor,
             target=newest,
             before=before,
@@ -359,7 +363,7 @@ def template_import(*, actor: Any, data: Any) -> ChecklistTemplate:
         version = (highest or 0) + 1
         template = _write_new_version(data=clean, version=version, actor=actor)
         audit_record(
-            action="template.imported",
+            action=AuditAction.TEMPLATE_IMPORTED,
             actor=actor,
             target=template,
             after={"slug": template.slug, "version": template.version},

@@ -7,7 +7,12 @@ views turn it into a message. `failures` lists every unmet condition, not just t
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from pathlib import PurePath
 from typing import Any, Final
+
+from django.utils import timezone
 
 
 class _Unset:
@@ -109,6 +114,52 @@ def clean_text(name: str, value: Any, *, max_length: int, required: bool = False
     if len(value) > max_length:
         raise Invalid.field(name, f"At most {max_length} characters.", code="too_long")
     return value
+
+
+def clean_aware(name: str, value: Any, *, required: bool = False) -> dt.datetime | None:
+    """A date-time with a time zone; one without is refused, never guessed."""
+    if value is None and not required:
+        return None
+    if not isinstance(value, dt.datetime) or timezone.is_naive(value):
+        raise Invalid.field(name, "A date and time with a time zone (ISO 8601 with offset).", code="naive_datetime")
+    return value
+
+
+def naive_time_text(value: Any) -> bool:
+    """Text that reads as a date-time without a time zone (refused rather than guessed)."""
+    from django.utils.dateparse import parse_datetime
+
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = parse_datetime(value.strip())
+    except ValueError:
+        return False
+    return parsed is not None and timezone.is_naive(parsed)
+
+
+# A release flag, and an item's condition on one: `database_migration`, `downtime`, ...
+FLAG_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
+FLAG_HELP = "lowercase letters, digits and underscores, starting with a letter"
+
+
+def is_flag(value: Any) -> bool:
+    return isinstance(value, str) and FLAG_RE.fullmatch(value) is not None
+
+
+def clean_flags(name: str, flags: Any) -> list[str]:
+    if not isinstance(flags, list | tuple) or not all(is_flag(f) for f in flags):
+        raise Invalid.field(name, f"A list of flag names ({FLAG_HELP}).")
+    return sorted(set(flags))
+
+
+# Template and data files: the format from the file's name.
+FILE_FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
+
+
+def format_from_name(name: str) -> str | None:
+    """'json' or 'yaml' by the file name's suffix (None when it names neither)."""
+    return FILE_FORMATS.get(PurePath(name).suffix.lower())
 
 
 def storable(value: str) -> bool:

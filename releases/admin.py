@@ -13,6 +13,8 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -22,8 +24,9 @@ from config.domain import DomainError
 
 from . import permissions
 from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseTemplate
-from .selectors import with_readiness
 from .services import (
+    FREEZE_FIELDS,
+    RELEASE_AUDITED,
     freeze_window_create,
     freeze_window_delete,
     freeze_window_update,
@@ -86,6 +89,13 @@ def adopt(obj: Any, created: Any) -> None:
     obj._state.db = created._state.db
 
 
+def acting_user(request: HttpRequest) -> User:
+    """The administrator making the change (the admin lets only logged-in staff in)."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied
+    return request.user
+
+
 class ReadOnlyAdminMixin:
     """History: shown, never added, changed or deleted."""
 
@@ -145,13 +155,13 @@ class ProjectAdmin(ServiceWritesMixin, admin.ModelAdmin):
         if change:
             fields = changed(form, ("name", "description"))
             if fields:
-                project_update(project=Project.objects.get(pk=obj.pk), actor=request.user, **fields)
+                project_update(project=Project.objects.get(pk=obj.pk), actor=acting_user(request), **fields)
         else:
             data = form.cleaned_data
             adopt(
                 obj,
                 project_create(
-                    actor=request.user, name=data["name"], slug=data["slug"], description=data["description"]
+                    actor=acting_user(request), name=data["name"], slug=data["slug"], description=data["description"]
                 ),
             )
 
@@ -166,7 +176,7 @@ class ProjectAdmin(ServiceWritesMixin, admin.ModelAdmin):
         for row in formset.deleted_forms:
             if row.instance.pk in before:
                 old_user = User.objects.get(pk=before[row.instance.pk])
-                project_member_remove(project=project, actor=request.user, user=old_user)
+                project_member_remove(project=project, actor=acting_user(request), user=old_user)
                 formset.deleted_objects.append(row.instance)
         for row in formset.forms:
             if row in formset.deleted_forms or not row.has_changed():
@@ -174,8 +184,8 @@ class ProjectAdmin(ServiceWritesMixin, admin.ModelAdmin):
             user, role = row.cleaned_data["user"], row.cleaned_data["role"]
             if row.instance.pk in before and before[row.instance.pk] != user.pk:
                 old_user = User.objects.get(pk=before[row.instance.pk])
-                project_member_remove(project=project, actor=request.user, user=old_user)
-            membership = project_member_add(project=project, actor=request.user, user=user, role=role)
+                project_member_remove(project=project, actor=acting_user(request), user=old_user)
+            membership = project_member_add(project=project, actor=acting_user(request), user=user, role=role)
             if row.instance.pk in before:
                 formset.changed_objects.append((membership, row.changed_data))
             else:
@@ -215,18 +225,7 @@ class ReleaseTemplateInline(ReadOnlyInline):
 
 # What the admin may change on a release: each goes through release_update, so moving the
 # go-live recomputes due dates (and reopens an approved release), flags add their items.
-RELEASE_EDITABLE = (
-    "name",
-    "version",
-    "description",
-    "git_ref",
-    "go_live_at",
-    "window_end_at",
-    "rollback_plan",
-    "flags",
-    "allow_self_signoff",
-    "stakeholder_emails",
-)
+RELEASE_EDITABLE = RELEASE_AUDITED
 
 
 @admin.register(Release)
@@ -276,10 +275,7 @@ class ReleaseAdmin(ServiceWritesMixin, admin.ModelAdmin):
         "updated_at",
     )
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Release]:
-        return with_readiness(super().get_queryset(request))
-
-    @admin.display(description="readiness", ordering="readiness_counts__readiness")
+    @admin.display(description="readiness", ordering="readiness")
     def readiness_percent(self, obj: Release) -> str:
         return f"{obj.readiness}%"
 
@@ -296,12 +292,12 @@ class ReleaseAdmin(ServiceWritesMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Release, form: ModelForm, change: bool) -> None:
         fields = changed(form, RELEASE_EDITABLE)
         if fields:
-            release_update(release=Release.objects.get(pk=obj.pk), actor=request.user, **fields)
+            release_update(release=Release.objects.get(pk=obj.pk), actor=acting_user(request), **fields)
 
 
 # --- freeze windows ----------------------------------------------------------------------
 
-FREEZE_EDITABLE = ("name", "project", "starts_at", "ends_at", "weekday", "start_time", "end_time", "timezone", "reason")
+FREEZE_EDITABLE = FREEZE_FIELDS
 
 
 @admin.register(FreezeWindow)
@@ -333,18 +329,18 @@ class FreezeWindowAdmin(ServiceWritesMixin, admin.ModelAdmin):
         if change:
             fields = changed(form, FREEZE_EDITABLE)
             if fields:
-                freeze_window_update(window=FreezeWindow.objects.get(pk=obj.pk), actor=request.user, **fields)
+                freeze_window_update(window=FreezeWindow.objects.get(pk=obj.pk), actor=acting_user(request), **fields)
             return
         data: dict[str, Any] = {name: form.cleaned_data.get(name) for name in FREEZE_EDITABLE}
         data["timezone_name"] = data.pop("timezone")
-        adopt(obj, freeze_window_create(actor=request.user, **data))
+        adopt(obj, freeze_window_create(actor=acting_user(request), **data))
 
     def delete_model(self, request: HttpRequest, obj: FreezeWindow) -> None:
-        freeze_window_delete(window=obj, actor=request.user)
+        freeze_window_delete(window=obj, actor=acting_user(request))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[FreezeWindow]) -> None:
         for window in queryset:
-            freeze_window_delete(window=window, actor=request.user)
+            freeze_window_delete(window=window, actor=acting_user(request))
 
 
 # --- audit trail -------------------------------------------------------------------------

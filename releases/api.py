@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from approvals.services import release_template_upgrade
 from config.api import (
     LIST,
     READ,
@@ -29,10 +30,11 @@ from config.api import (
     WallTimeField,
     errors,
 )
-from config.domain import UNSET, Invalid
+from config.domain import Invalid, NotFound
 
 from . import permissions, selectors, services
 from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release
+from .permissions import access_freeze_window, access_phase, access_project, access_release
 
 # --- serializers ---------------------------------------------------------------------------
 
@@ -125,9 +127,6 @@ class ReleaseSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_managers(self, obj: Release) -> list[int]:
         return permissions.manager_ids(obj)
-
-
-FLAGS = serializers.ListField(child=serializers.CharField(max_length=50), max_length=50)
 
 
 class ReleaseWriteSerializer(serializers.Serializer):
@@ -257,18 +256,19 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request, **k
 
 
 def _release(request: Request, pk: int) -> Release:
-    return get_object_or_404(selectors.release_list_full(user=request.user), pk=pk)
+    return access_release(request.user, pk, queryset=selectors.release_list_full(user=request.user))
 
 
 def _release_response(request: Request, release: Release, code: int = status.HTTP_200_OK) -> Response:
     return Response(ReleaseSerializer(_release(request, release.pk)).data, status=code)
 
 
-def _visible_project(request: Request, pk: int, field: str = "project") -> Project:
-    project = permissions.projects_visible_to(request.user).filter(pk=pk).first()
-    if project is None:
-        raise Invalid.field(field, f"Unknown project {pk}.", code="unknown_project")
-    return project
+def _project_field(request: Request, pk: int, field: str = "project") -> Project:
+    """A project named in a request body: one the user doesn't see is a bad value (400)."""
+    try:
+        return access_project(request.user, pk)
+    except NotFound:
+        raise Invalid.field(field, f"Unknown project {pk}.", code="unknown_project") from None
 
 
 # --- projects ------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ class ProjectListView(VisibleListView):
 
 class ProjectDetailView(APIView):
     def _get(self, request: Request, pk: int) -> Project:
-        return get_object_or_404(selectors.projects_for(request.user), pk=pk)
+        return access_project(request.user, pk, queryset=selectors.projects_for(request.user))
 
     @extend_schema(responses={200: ProjectSerializer, **errors(*READ)})
     def get(self, request: Request, pk: int) -> Response:
@@ -311,7 +311,7 @@ class ProjectMemberListView(VisibleListView):
     serializer_class = MemberSerializer
 
     def visible(self) -> QuerySet[ProjectMembership]:
-        project = get_object_or_404(permissions.projects_visible_to(self.request.user), pk=self.kwargs["pk"])
+        project = access_project(self.request.user, self.kwargs["pk"])
         return selectors.memberships_of(project)
 
     @extend_schema(responses={200: MemberSerializer(many=True), **errors(*LIST)})
@@ -320,7 +320,7 @@ class ProjectMemberListView(VisibleListView):
 
     @extend_schema(request=MemberAddSerializer, responses={201: MemberSerializer, **errors(400, 401, 403, 404, 409)})
     def post(self, request: Request, pk: int) -> Response:
-        project = get_object_or_404(permissions.projects_visible_to(request.user), pk=pk)
+        project = access_project(request.user, pk)
         data = _valid(MemberAddSerializer, request)
         membership = services.project_member_add(project=project, actor=request.user, **data)
         return Response(MemberSerializer(membership).data, status=201)
@@ -329,7 +329,7 @@ class ProjectMemberListView(VisibleListView):
 class ProjectMemberDetailView(APIView):
     @extend_schema(responses={204: None, **errors(401, 403, 404, 409)})
     def delete(self, request: Request, pk: int, user_id: int) -> Response:
-        project = get_object_or_404(permissions.projects_visible_to(request.user), pk=pk)
+        project = access_project(request.user, pk)
         user = get_object_or_404(get_user_model(), pk=user_id)
         services.project_member_remove(project=project, actor=request.user, user=user)
         return Response(status=204)
@@ -368,7 +368,7 @@ class ReleaseListView(VisibleListView):
     @extend_schema(request=ReleaseCreateSerializer, responses={201: ReleaseSerializer, **errors(400, 401, 403)})
     def post(self, request: Request) -> Response:
         data = _valid(ReleaseCreateSerializer, request)
-        project = _visible_project(request, data.pop("project"))
+        project = _project_field(request, data.pop("project"))
         release = services.release_create(actor=request.user, project=project, **data)
         return _release_response(request, release, status.HTTP_201_CREATED)
 
@@ -382,7 +382,7 @@ class ReleaseDetailView(APIView):
     def patch(self, request: Request, pk: int) -> Response:
         release = _release(request, pk)
         data = _valid(ReleaseUpdateSerializer, request, partial=True)
-        services.release_update(release=release, actor=request.user, **{k: data.get(k, UNSET) for k in data})
+        services.release_update(release=release, actor=request.user, **data)
         return _release_response(request, release)
 
 
@@ -398,8 +398,6 @@ class ReleaseTransitionView(APIView):
 class ReleaseTemplateUpgradeView(APIView):
     @extend_schema(request=TemplateUpgradeSerializer, responses={200: UpgradeResultSerializer, **errors(*WRITE)})
     def post(self, request: Request, pk: int) -> Response:
-        from approvals.services import release_template_upgrade
-
         release = _release(request, pk)
         data = _valid(TemplateUpgradeSerializer, request)
         return Response(release_template_upgrade(release=release, slug=data["template"], actor=request.user))
@@ -410,7 +408,7 @@ class ReleaseAuditView(VisibleListView):
     serializer_class = AuditEventSerializer
 
     def visible(self) -> QuerySet[AuditEvent]:
-        release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
+        release = access_release(self.request.user, self.kwargs["pk"])
         return selectors.audit_for_release(release)
 
     @extend_schema(responses={200: AuditEventSerializer(many=True), **errors(*LIST)})
@@ -426,7 +424,7 @@ class ReleasePhaseListView(VisibleListView):
     serializer_class = PhaseSerializer
 
     def visible(self) -> QuerySet[Phase]:
-        release = get_object_or_404(permissions.releases_visible_to(self.request.user), pk=self.kwargs["pk"])
+        release = access_release(self.request.user, self.kwargs["pk"])
         return release.phases.order_by("order", "id")
 
     @extend_schema(responses={200: PhaseSerializer(many=True), **errors(*LIST)})
@@ -435,7 +433,7 @@ class ReleasePhaseListView(VisibleListView):
 
     @extend_schema(request=PhaseCreateSerializer, responses={201: PhaseSerializer, **errors(*WRITE)})
     def post(self, request: Request, pk: int) -> Response:
-        release = get_object_or_404(permissions.releases_visible_to(request.user), pk=pk)
+        release = access_release(request.user, pk)
         phase = services.phase_create(release=release, actor=request.user, **_valid(PhaseCreateSerializer, request))
         return Response(PhaseSerializer(phase).data, status=201)
 
@@ -443,7 +441,7 @@ class ReleasePhaseListView(VisibleListView):
 class PhaseTransitionView(APIView):
     @extend_schema(request=PhaseTransitionSerializer, responses={200: PhaseSerializer, **errors(*WRITE)})
     def post(self, request: Request, pk: int) -> Response:
-        phase = get_object_or_404(selectors.phases_visible_to(request.user), pk=pk)
+        phase = access_phase(request.user, pk)
         data = _valid(PhaseTransitionSerializer, request)
         return Response(PhaseSerializer(services.phase_transition(phase=phase, actor=request.user, **data)).data)
 
@@ -453,7 +451,7 @@ class PhaseTransitionView(APIView):
 
 def _freeze_args(request: Request, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("project") is not None:
-        data["project"] = _visible_project(request, data["project"])
+        data["project"] = _project_field(request, data["project"])
     if "timezone" in data:
         data["timezone_name"] = data.pop("timezone")
     return data
@@ -464,7 +462,7 @@ class FreezeWindowListView(VisibleListView):
     serializer_class = FreezeWindowSerializer
 
     def visible(self) -> QuerySet[FreezeWindow]:
-        return selectors.freeze_windows_visible_to(self.request.user).order_by("name", "id")
+        return permissions.freeze_windows_visible_to(self.request.user).order_by("name", "id")
 
     @extend_schema(responses={200: FreezeWindowSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -481,7 +479,7 @@ class FreezeWindowListView(VisibleListView):
 
 class FreezeWindowDetailView(APIView):
     def _get(self, request: Request, pk: int) -> FreezeWindow:
-        return get_object_or_404(selectors.freeze_windows_visible_to(request.user), pk=pk)
+        return access_freeze_window(request.user, pk)
 
     @extend_schema(responses={200: FreezeWindowSerializer, **errors(*READ)})
     def get(self, request: Request, pk: int) -> Response:

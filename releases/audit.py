@@ -1,17 +1,19 @@
 """The append-only audit trail. Services call `audit_record` inside their transaction, so
-the event and the change commit together or not at all. Notifications are built on these
-events: record everything a person could want to be told about."""
+the event and the change commit together or not at all. It is the seam notifications hook
+into: whatever is told to someone is an audit event first (see AuditAction for what each
+carries)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.db import models
 
-from .models import AuditEvent, Release
+from .models import AuditAction, AuditEvent, Release
 
 
 def _jsonable(value: Any) -> Any:
@@ -30,19 +32,19 @@ def _jsonable(value: Any) -> Any:
 
 def audit_record(
     *,
-    action: str,
-    actor: Any,
+    action: AuditAction,
+    actor: User | AnonymousUser | None,
     target: models.Model,
     release: Release | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    user = actor if getattr(actor, "is_authenticated", False) else None
+    user = actor if isinstance(actor, User) else None
     return AuditEvent.objects.create(
         release=release,
         actor=user,
         actor_name=user.get_username() if user else "system",
-        action=action,
+        action=AuditAction(action),
         target_type=target._meta.label_lower,
         target_id=target.pk,
         target_repr=str(target)[:300],
@@ -51,7 +53,7 @@ def audit_record(
     )
 
 
-def snapshot(obj: models.Model, fields: list[str] | tuple[str, ...]) -> dict[str, Any]:
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
     """The named fields of a row as JSON-able values (for before/after): related rows by id,
     except approver roles, by name (as the API names them)."""
     out: dict[str, Any] = {}
@@ -62,3 +64,51 @@ def snapshot(obj: models.Model, fields: list[str] | tuple[str, ...]) -> dict[str
             value = getattr(obj, name).name
         out[name] = _jsonable(value)
     return out
+
+
+class Changes:
+    """Record the change of these fields: snapshot them before a change, `take()` after it;
+    `changed` lists what moved and `record()` writes an audit event with the before and after
+    of the changed fields (all of them, or those named)."""
+
+    def __init__(self, obj: models.Model, fields: Iterable[str]) -> None:
+        self.obj = obj
+        self.fields = tuple(fields)
+        self.before = snapshot(obj, self.fields)
+        self.after = dict(self.before)
+
+    def take(self) -> list[str]:
+        self.after = snapshot(self.obj, self.fields)
+        return self.changed
+
+    @property
+    def changed(self) -> list[str]:
+        return [f for f in self.fields if self.before[f] != self.after[f]]
+
+    def __contains__(self, field: str) -> bool:
+        return self.before[field] != self.after[field]
+
+    def record(
+        self,
+        action: AuditAction,
+        *,
+        actor: User | AnonymousUser | None,
+        release: Release | None = None,
+        only: Iterable[str] | None = None,
+        whole: Iterable[str] = (),
+        extra: dict[str, Any] | None = None,
+    ) -> AuditEvent | None:
+        """One event for the changed fields (or those of `only` that changed); `whole` names
+        fields recorded together whenever any of them changed. Nothing changed: no event."""
+        names = [f for f in self.changed if only is None or f in only]
+        if not names:
+            return None
+        names = [*names, *(f for f in whole if f not in names)]
+        return audit_record(
+            action=action,
+            actor=actor,
+            target=self.obj,
+            release=release,
+            before={f: self.before[f] for f in names},
+            after={**{f: self.after[f] for f in names}, **(extra or {})},
+        )

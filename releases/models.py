@@ -1,3 +1,5 @@
+from __future__ import annotations
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -48,6 +50,10 @@ class Release(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         ROLLED_BACK = "rolled_back", "Rolled back"
 
+    # Nothing about a closed release changes any more.
+    CLOSED_STATES = (State.COMPLETED, State.CANCELLED, State.ROLLED_BACK)
+    NOT_YET_LIVE_STATES = (State.DRAFT, State.IN_PROGRESS, State.APPROVED)
+
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="releases")
     name = models.CharField(max_length=200)
     version = models.CharField(max_length=100, blank=True)
@@ -79,6 +85,12 @@ class Release(models.Model):
     freeze_override_reason = models.TextField(blank=True)
     went_live_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Readiness: required items done and signed / required items, and the percentage lists
+    # show and sort by. Kept by the services in the same transaction as every change that
+    # moves it (approvals.status); `manage.py check_readiness` recomputes and compares.
+    required_total = models.PositiveIntegerField(default=0, editable=False)
+    required_ready = models.PositiveIntegerField(default=0, editable=False)
+    readiness = models.PositiveSmallIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-go_live_at", "-id"]
@@ -93,33 +105,14 @@ class Release(models.Model):
                 | Q(window_end_at__gte=models.F("go_live_at")),
                 name="release_window_after_go_live",
             ),
+            models.CheckConstraint(
+                condition=Q(required_ready__lte=models.F("required_total")) & Q(readiness__lte=100),
+                name="release_readiness_in_range",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} {self.version}".strip()
-
-    def _readiness(self, key: str) -> int:
-        try:
-            counts = self.readiness_counts  # type: ignore[attr-defined]
-        except AttributeError:
-            raise AttributeError(
-                "Readiness is computed in the database: read the release through releases.selectors.with_readiness."
-            ) from None
-        return int((counts or {}).get(key) or 0)
-
-    @property
-    def readiness(self) -> int:
-        """Required items done and signed, in percent (0 without required items)."""
-        total = self._readiness("total")
-        return self._readiness("ready") * 100 // total if total else 0
-
-    @property
-    def required_total(self) -> int:
-        return self._readiness("total")
-
-    @property
-    def required_ready(self) -> int:
-        return self._readiness("ready")
 
 
 class ReleaseUserObjectPermission(UserObjectPermissionBase):
@@ -220,6 +213,77 @@ class FreezeWindow(models.Model):
         return self.weekday is not None
 
 
+class AuditAction(models.TextChoices):
+    """What an audit event records, and what its `before` / `after` carry. Notifications key
+    their recipients and preferences off these. People are named by username, approver roles
+    by name, other rows by id; times are ISO 8601."""
+
+    # target: the project
+    PROJECT_CREATED = "project.created", "Project created"  # after: name, slug
+    PROJECT_UPDATED = "project.updated", "Project changed"  # before/after: the changed fields
+    PROJECT_MEMBER_ADDED = "project.member_added", "Project member added"  # before: role | None; after: user, role
+    PROJECT_MEMBER_REMOVED = "project.member_removed", "Project member removed"  # before: user
+    # target: the release
+    RELEASE_CREATED = "release.created", "Release created"  # after: its fields
+    RELEASE_UPDATED = "release.updated", "Release changed"  # before/after: the changed fields
+    RELEASE_PEOPLE_CHANGED = "release.people_changed", "Managers or stakeholders changed"  # managers, stakeholders
+    RELEASE_SELF_SIGNOFF_RELAXED = "release.self_signoff_relaxed", "Separation of duties relaxed"
+    RELEASE_SELF_SIGNOFF_RESTORED = "release.self_signoff_restored", "Separation of duties restored"
+    RELEASE_FLAGS_CHANGED = "release.flags_changed", "Flags changed"  # flags; after: added, removed (items)
+    RELEASE_GO_LIVE_CHANGED = "release.go_live_changed", "Go-live set or moved"  # go_live_at, window_end_at
+    RELEASE_TEMPLATE_APPLIED = "release.template_applied", "Template applied"  # after: template, version, items
+    # before: version; after: template, from_version, to_version, added, updated, kept, removed (titles)
+    RELEASE_TEMPLATE_UPGRADED = "release.template_upgraded", "Template upgraded"
+    # State changes: before: state; after: state, reason (and freeze_override: window names)
+    RELEASE_DRAFT = "release.draft", "Release back to draft"
+    RELEASE_IN_PROGRESS = "release.in_progress", "Release in progress"
+    RELEASE_APPROVED = "release.approved", "Release approved"
+    RELEASE_LIVE = "release.live", "Release live"
+    RELEASE_COMPLETED = "release.completed", "Release completed"
+    RELEASE_CANCELLED = "release.cancelled", "Release cancelled"
+    RELEASE_ROLLED_BACK = "release.rolled_back", "Release rolled back"
+    # target: the item
+    ITEM_CREATED = "item.created", "Item added"  # after: title (and its fields, or why: template, version, flag)
+    ITEM_REMOVED = "item.removed", "Item removed"  # before: title (condition_flag); after: why
+    ITEM_UPDATED = "item.updated", "Item changed"  # before/after: the changed fields
+    ITEM_ASSIGNED = "item.assigned", "Item assigned"  # before/after: assignee (user id or None)
+    # before: state; after: state, justification, blocked_reason, evidence_url (or rejected_by)
+    ITEM_STATE_CHANGED = "item.state_changed", "Item status changed"
+    # target: the sign-off; after: item, approver, signed_by, role, decision, comment, on_behalf_of,
+    # self_signoff_relaxed
+    SIGNOFF_APPROVED = "signoff.approved", "Sign-off approved"
+    SIGNOFF_REJECTED = "signoff.rejected", "Sign-off rejected"
+    SIGNOFF_REVOKED = "signoff.revoked", "Sign-off revoked"  # after: revoked, reason, item
+    SIGNOFF_STALE = "signoff.stale", "Approval gone stale"  # after: item, approver, revision
+    # target: the phase; before: state; after: state, phase (created: name, order, production)
+    PHASE_CREATED = "phase.created", "Phase added"
+    PHASE_IN_PROGRESS = "phase.in_progress", "Phase started"
+    PHASE_DONE = "phase.done", "Phase done"
+    PHASE_ROLLED_BACK = "phase.rolled_back", "Phase rolled back"
+    # target: the delegation; after: delegate, role, starts_at, ends_at (cancelled: cancelled_at)
+    DELEGATION_CREATED = "delegation.created", "Delegation given"
+    DELEGATION_CANCELLED = "delegation.cancelled", "Delegation cancelled"
+    # target: the freeze window; before/after: its fields
+    FREEZE_WINDOW_CREATED = "freeze_window.created", "Freeze window added"
+    FREEZE_WINDOW_UPDATED = "freeze_window.updated", "Freeze window changed"
+    FREEZE_WINDOW_DELETED = "freeze_window.deleted", "Freeze window deleted"
+    # target: the template version; after: slug, version (and name)
+    TEMPLATE_CREATED = "template.created", "Template created"
+    TEMPLATE_UPDATED = "template.updated", "Template changed"
+    TEMPLATE_VERSIONED = "template.versioned", "Template version added"
+    TEMPLATE_IMPORTED = "template.imported", "Template imported"
+
+    @classmethod
+    def release_state(cls, state: str) -> AuditAction:
+        """The event of a release entering `state`."""
+        return cls(f"release.{Release.State(state)}")
+
+    @classmethod
+    def phase_state(cls, state: str) -> AuditAction:
+        """The event of a phase entering `state`."""
+        return cls(f"phase.{Phase.State(state)}")
+
+
 class AuditEvent(models.Model):
     """Append-only: the services write it in the same transaction as the change.
 
@@ -231,7 +295,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_name = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64, choices=AuditAction.choices, db_index=True)
     target_type = models.CharField(max_length=64)
     target_id = models.BigIntegerField(null=True, blank=True)
     target_repr = models.CharField(max_length=300, blank=True)

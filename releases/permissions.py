@@ -15,7 +15,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from guardian.shortcuts import assign_perm, remove_perm
 
-from .models import Project, ProjectMembership, Release, ReleaseUserObjectPermission
+from config.domain import Forbidden, NotFound
+
+from .models import FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseUserObjectPermission
 
 # A user, an anonymous user or None: the checks accept whatever a request carries.
 AnyUser = Any
@@ -95,6 +97,36 @@ def revoke_view(user: AnyUser, release: Release) -> None:
     remove_perm(VIEW, user, release)
 
 
+def check_release(user: AnyUser | None, release: Release, *, manage: bool = False) -> None:
+    """NotFound unless the user can see the release; with `manage`, Forbidden unless they
+    manage it."""
+    if not can_view_release(user, release):
+        raise NotFound("Release not found.", code="not_found")
+    if manage and not can_manage_release(user, release):
+        raise Forbidden("Only the release's managers can do this.", code="not_release_manager")
+
+
+def access_release(
+    user: AnyUser | None, pk: Any, *, manage: bool = False, queryset: QuerySet[Release] | None = None
+) -> Release:
+    """The release `pk` as the user may reach it (from `queryset`, a selector's, when given):
+    NotFound when they may not see it, Forbidden when `manage` and they may not manage it."""
+    release = releases_visible_to(user).filter(pk=pk)
+    found = (queryset if queryset is not None else Release.objects.all()).filter(pk__in=release).first()
+    if found is None:
+        raise NotFound("Release not found.", code="not_found")
+    if manage and not can_manage_release(user, found):
+        raise Forbidden("Only the release's managers can do this.", code="not_release_manager")
+    return found
+
+
+def access_phase(user: AnyUser | None, pk: Any) -> Phase:
+    phase = Phase.objects.filter(pk=pk, release__in=releases_visible_to(user)).select_related("release").first()
+    if phase is None:
+        raise NotFound("Phase not found.", code="not_found")
+    return phase
+
+
 def can_override_freeze(user: AnyUser | None) -> bool:
     return _is_active(user) and user.has_perm(OVERRIDE_FREEZE)  # type: ignore[union-attr]
 
@@ -125,6 +157,46 @@ def can_administer_project(user: AnyUser | None, project: Project) -> bool:
 
 def can_create_project(user: AnyUser | None) -> bool:
     return _is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]
+
+
+def access_project(
+    user: AnyUser | None, pk: Any, *, admin: bool = False, queryset: QuerySet[Project] | None = None
+) -> Project:
+    """The project `pk` as the user may reach it: NotFound when they may not see it,
+    Forbidden when `admin` and they don't administer it."""
+    found = (
+        (queryset if queryset is not None else Project.objects.all())
+        .filter(pk__in=projects_visible_to(user).filter(pk=pk))
+        .first()
+    )
+    if found is None:
+        raise NotFound("Project not found.", code="not_found")
+    if admin:
+        check_project_admin(user, found)
+    return found
+
+
+def check_project_admin(user: AnyUser | None, project: Project) -> None:
+    if not can_view_project(user, project):
+        raise NotFound("Project not found.", code="not_found")
+    if not can_administer_project(user, project):
+        raise Forbidden("Only the project's administrators can do this.", code="not_project_admin")
+
+
+def freeze_windows_visible_to(user: AnyUser | None) -> QuerySet[FreezeWindow]:
+    """Global windows and those of the user's projects (all of them for staff)."""
+    if not _is_active(user):
+        return FreezeWindow.objects.none()
+    if user.is_staff or user.is_superuser:  # type: ignore[union-attr]
+        return FreezeWindow.objects.all()
+    return FreezeWindow.objects.filter(Q(project__isnull=True) | Q(project__in=projects_visible_to(user)))
+
+
+def access_freeze_window(user: AnyUser | None, pk: Any) -> FreezeWindow:
+    window = freeze_windows_visible_to(user).filter(pk=pk).first()
+    if window is None:
+        raise NotFound("Freeze window not found.", code="not_found")
+    return window
 
 
 def can_manage_freeze_windows(user: AnyUser | None) -> bool:

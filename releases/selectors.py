@@ -7,20 +7,13 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from approvals.selectors import readiness_subquery
-
 from . import permissions
 from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseTemplate
 
 
-def with_readiness(qs: QuerySet[Release]) -> QuerySet[Release]:
-    """Adds readiness (required items done and signed / required items, 0–100), computed in
-    the database; read it as release.readiness, .required_total, .required_ready."""
-    return qs.annotate(readiness_counts=readiness_subquery())
-
-
 def release_list(*, user) -> QuerySet[Release]:  # type: ignore[no-untyped-def]
-    return with_readiness(permissions.releases_visible_to(user)).select_related("project")
+    """Visible releases with their stored readiness and project."""
+    return permissions.releases_visible_to(user).select_related("project")
 
 
 def release_get(*, user, pk: int) -> Release | None:  # type: ignore[no-untyped-def]
@@ -74,20 +67,8 @@ def release_list_full(*, user) -> QuerySet[Release]:  # type: ignore[no-untyped-
     )
 
 
-def phases_visible_to(user) -> QuerySet[Phase]:  # type: ignore[no-untyped-def]
-    return Phase.objects.filter(release__in=permissions.releases_visible_to(user)).select_related("release")
-
-
 def audit_for_release(release: Release) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(release=release).order_by("-created_at", "-id")
-
-
-def freeze_windows_visible_to(user) -> QuerySet[FreezeWindow]:  # type: ignore[no-untyped-def]
-    if not getattr(user, "is_authenticated", False):
-        return FreezeWindow.objects.none()
-    if user.is_staff or user.is_superuser:
-        return FreezeWindow.objects.all()
-    return FreezeWindow.objects.filter(Q(project__isnull=True) | Q(project__in=permissions.projects_visible_to(user)))
 
 
 def memberships_of(project: Project) -> QuerySet[ProjectMembership]:

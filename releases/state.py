@@ -6,16 +6,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.utils import timezone
 
+from config.domain import Conflict, failure
+
 from .audit import audit_record
-from .models import Release
+from .models import AuditAction, Release
 
 S = Release.State
 
 
 def release_set_state(
-    release: Release, *, actor: Any, to: str, reason: str = "", extra: dict[str, Any] | None = None
+    release: Release, *, actor: User, to: str, reason: str = "", extra: dict[str, Any] | None = None
 ) -> None:
     """Inside the caller's transaction, with the release row locked."""
     before = release.state
@@ -31,12 +34,34 @@ def release_set_state(
         release.completed_at = now
     if to != S.APPROVED and before == S.APPROVED:
         release.freeze_override_reason = ""
-    release.save()
+    release.save(
+        update_fields=[
+            "state",
+            "state_changed_at",
+            "state_reason",
+            "approved_at",
+            "approved_by",
+            "went_live_at",
+            "completed_at",
+            "freeze_override_reason",
+            "updated_at",
+        ]
+    )
     audit_record(
-        action=f"release.{to}",
+        action=AuditAction.release_state(to),
         actor=actor,
         target=release,
         release=release,
         before={"state": before},
         after={"state": to, "reason": reason, **(extra or {})},
     )
+
+
+def require_not_closed(release: Release, *, what: str = "it") -> None:
+    """Nothing about a completed, cancelled or rolled-back release changes any more."""
+    if release.state in Release.CLOSED_STATES:
+        raise Conflict(
+            f"The release is {release.get_state_display().lower()}; {what} can't change.",
+            code="release_closed",
+            failures=[failure("release_closed", f"Release state is {release.state}.")],
+        )

@@ -24,7 +24,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from approvals.models import ChecklistItem, Delegation, SignOff
-from approvals.services import delegation_create, item_create, item_update, signoff_grant
+from approvals.services import checklist_refresh, delegation_create, item_create, item_update, signoff_grant
 from checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
 from checklists.services import template_create
 from releases.models import (
@@ -428,6 +428,7 @@ def bulk_items(*, release: Release, count: int, contributor: Any, approvers: lis
             3: lambda: [signoff(first, revision=1), signoff(second, revision=1)],
         }[kind]()
     SignOff.objects.bulk_create(signoffs)
+    checklist_refresh(release=release)  # the stored status, as the services keep it
     return items
 
 

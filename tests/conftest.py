@@ -304,3 +304,34 @@ def browser_type_launch_args(browser_type_launch_args):
             "--no-first-run",
         ],
     }
+
+
+def _database_fixture(request) -> str | None:
+    """The database fixture a test uses, if any."""
+    marker = request.node.get_closest_marker("django_db")
+    if (
+        "live_server" in request.fixturenames
+        or "transactional_db" in request.fixturenames
+        or (marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    ):
+        return "transactional_db"
+    if marker is not None or "db" in request.fixturenames:
+        return "db"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _readiness_never_drifts(request):
+    """After every test that wrote through the services, the stored sign-off status and
+    readiness equal what the one SQL definition computes (what `check_readiness` checks)."""
+    database = _database_fixture(request)
+    if database is None:
+        yield
+        return
+    request.getfixturevalue(database)
+    yield
+    from approvals.management.commands.check_readiness import drift
+
+    items, releases = drift()
+    assert not items, f"stored item status drifted: {items}"
+    assert not releases, f"stored release readiness drifted: {releases}"

@@ -138,7 +138,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Loaded the demo: projects Billing and Mobile app, with releases:"))
         width = max(len(str(release)) for release in releases)
         for release in releases:
-            readiness = release.readiness  # annotated by release_list
+            readiness = release.readiness
             self.stdout.write(f"  {release!s:<{width}}  {release.state:<12} readiness {readiness}%")
         self.print_logins()
 
@@ -222,6 +222,7 @@ class DemoLoader:
             changes["blocked_reason"] = blocked_reason
         if note:
             changes["note"] = note
+        assert item.assignee is not None, "the demo works only assigned items"
         return item_update(item=item, actor=item.assignee, **changes)
 
     def sign(

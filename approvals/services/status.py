@@ -1,0 +1,54 @@
+"""Keeping the stored sign-off status and readiness true. Every service that changes what
+they depend on (an item's state, evidence, text, assignee, quorum, whether it is required;
+a sign-off or its revocation; the release's self-sign-off relaxation; items added or
+removed) calls `checklist_refresh` in the same transaction, with the release row locked, so
+concurrent sign-offs on one release are counted one after the other. The values come from
+the one SQL definition (approvals.selectors.computed_status); `check_readiness` compares."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db.models import Count, Q
+
+from releases.models import Release
+
+from ..models import ChecklistItem
+from ..selectors import STATUS_FIELDS, computed_status, readiness_percent
+
+
+def checklist_refresh(*, release: Release, items: Sequence[ChecklistItem] | None = None) -> None:
+    """Store the computed status of `items` (all the release's when None; the objects given
+    get the new values too) and then the release's readiness."""
+    qs = ChecklistItem.objects.filter(release_id=release.pk)
+    if items is not None:
+        qs = qs.filter(pk__in=[item.pk for item in items])
+    given = {item.pk: item for item in items or ()}
+    changed = []
+    for row in computed_status(qs).values("pk", *STATUS_FIELDS, *(f"computed_{f}" for f in STATUS_FIELDS)):
+        values = {f: row[f"computed_{f}"] for f in STATUS_FIELDS}
+        obj = given.get(row["pk"])
+        if obj is not None:
+            for name, value in values.items():
+                setattr(obj, name, value)
+        if any(row[f] != values[f] for f in STATUS_FIELDS):
+            changed.append(ChecklistItem(pk=row["pk"], **values))
+    if changed:
+        ChecklistItem.objects.bulk_update(changed, STATUS_FIELDS)
+    release_refresh_readiness(release)
+
+
+def release_refresh_readiness(release: Release) -> None:
+    """The release's readiness from its items' stored status."""
+    counts: dict[str, Any] = ChecklistItem.objects.filter(release_id=release.pk, required=True).aggregate(
+        total=Count("pk"), ready=Count("pk", filter=Q(is_ready=True))
+    )
+    values = {
+        "required_total": counts["total"],
+        "required_ready": counts["ready"],
+        "readiness": readiness_percent(ready=counts["ready"], total=counts["total"]),
+    }
+    Release.objects.filter(pk=release.pk).update(**values)
+    for name, value in values.items():
+        setattr(release, name, value)

@@ -1,0 +1,127 @@
+"""The go/no-go: what a release needs to be approved, and sending an approved release back
+to work when it no longer has it. Both the transition to `approved` and every change that
+can undo readiness (an item changed, a sign-off rejected or revoked, a template upgraded)
+read the conditions here, from the status the services keep on each item and release
+(approvals.status, computed through approvals.selectors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from approvals.selectors import required_items_not_ready
+from config.domain import failure
+
+from . import permissions
+from .models import Release
+from .selectors import freeze_windows_hit
+from .state import release_set_state
+
+
+def _item_failures(item: Any) -> list[dict[str, Any]]:
+    """Why a required item is not ready, with what a release manager needs to chase it: where
+    it is, who has it, what blocks it, who rejected it and why, which approvals went stale.
+    `item` is a row of required_items_not_ready."""
+    where = f"{item.title} [{' · '.join(p for p in (item.section, item.source_slug) if p)}]"
+    about = {
+        "item": item.pk,
+        "title": item.title,
+        "section": item.section,
+        "template": item.source_slug or None,
+        "state": item.state,
+        "assignee": item.assignee_username,
+    }
+    who = f"assigned to {about['assignee']}" if about["assignee"] else "not assigned"
+    out = []
+    if item.state not in item.FINISHED_STATES:
+        blocked = f" ({item.blocked_reason})" if item.state == item.State.BLOCKED and item.blocked_reason else ""
+        out.append(
+            failure(
+                "item_not_done",
+                f"Not done: {where} is {item.get_state_display().lower()}{blocked}, {who}.",
+                blocked_reason=item.blocked_reason or None,
+                **about,
+            )
+        )
+    if item.has_rejection:
+        by, comment = item.rejected_by or "?", item.rejection_comment or ""
+        out.append(
+            failure(
+                "item_rejected",
+                f"Rejected by {by}: {where}: \u201c{comment}\u201d. It stands until the item is done again.",
+                rejected_by=by,
+                comment=comment,
+                **about,
+            )
+        )
+    elif item.needs_signoff and item.valid_approvals < item.required_signoffs:
+        role, stale = item.approver_role_name or "?", item.stale_approvals
+        note = f"; {stale} earlier approval(s) went stale when the item changed" if stale else ""
+        out.append(
+            failure(
+                "signoff_missing",
+                f"Sign-off missing: {where} has {item.valid_approvals} of {item.required_signoffs} from {role}{note}.",
+                have=item.valid_approvals,
+                need=item.required_signoffs,
+                role=role,
+                stale=stale,
+                **about,
+            )
+        )
+    return out
+
+
+def checklist_failures(release: Release) -> list[dict[str, Any]]:
+    """The go/no-go conditions an approved release must keep: every required item done (or
+    justified not applicable) with its quorum of valid sign-offs and no standing rejection,
+    and a rollback plan. Reads the release's stored readiness (fresh: the caller holds the
+    release row locked) and names each item only when one is not ready."""
+    failures = []
+    if release.required_ready < release.required_total:
+        for item in required_items_not_ready(release.pk):
+            failures.extend(_item_failures(item))
+    if not release.rollback_plan.strip():
+        failures.append(failure("rollback_plan_missing", "There is no rollback plan."))
+    return failures
+
+
+def _freeze_failures(release: Release, *, actor: User, override_freeze: bool, reason: str) -> list[dict[str, Any]]:
+    if release.go_live_at is None:
+        return []
+    hits = freeze_windows_hit(project_id=release.project_id, start=release.go_live_at, end=release.window_end_at)
+    may_override = permissions.can_override_freeze(actor)
+    if not hits or (override_freeze and may_override and reason.strip()):
+        return []
+    failures = [
+        failure("freeze_window", f"The go-live falls in the freeze window {window.name!r}.", freeze_window=window.pk)
+        for window in hits
+    ]
+    if override_freeze and not may_override:
+        failures.append(failure("override_not_permitted", "You may not override a freeze window."))
+    if override_freeze and not reason.strip():
+        failures.append(failure("override_reason_missing", "Overriding a freeze window needs a reason."))
+    return failures
+
+
+def approval_failures(release: Release, *, actor: User, override_freeze: bool, reason: str) -> list[dict[str, Any]]:
+    """Every unmet condition for the go/no-go (moving to `approved`)."""
+    failures = []
+    if not release.items.exists():
+        failures.append(failure("empty_checklist", "The release has no checklist items."))
+    failures.extend(checklist_failures(release))
+    if release.go_live_at is None:
+        failures.append(failure("go_live_missing", "No go-live date is set."))
+    elif release.go_live_at <= timezone.now():
+        failures.append(failure("go_live_in_past", "The go-live date is in the past."))
+    failures.extend(_freeze_failures(release, actor=actor, override_freeze=override_freeze, reason=reason))
+    return failures
+
+
+def release_reopen_if_not_ready(*, release: Release, actor: User, why: str) -> None:
+    """An approved release that no longer meets its go/no-go conditions goes back to
+    in_progress. Inside the caller's transaction, with the release row locked and its
+    readiness refreshed."""
+    if release.state == Release.State.APPROVED and checklist_failures(release):
+        release_set_state(release, actor=actor, to=Release.State.IN_PROGRESS, reason=why)
