@@ -24,6 +24,7 @@ from config.api import (
     VisibleListView,
     errors,
 )
+from config.fastread import FastRead
 from releases.permissions import access_release
 
 from . import selectors, services
@@ -31,7 +32,7 @@ from .models import ChecklistItem, Delegation, SignOff
 from .permissions import access_delegation, access_item, access_signoff
 
 
-class SignOffSerializer(serializers.ModelSerializer):
+class SignOffSerializer(FastRead, serializers.ModelSerializer):
     """Reads a sign-off annotated by approvals.selectors.signoffs_with_status."""
 
     approver = serializers.IntegerField(source="approver_id", help_text="The approver of record.")
@@ -64,7 +65,7 @@ class SignOffSerializer(serializers.ModelSerializer):
         return obj.approver_id != obj.signed_by_id
 
 
-class ItemSerializer(serializers.ModelSerializer):
+class ItemSerializer(FastRead, serializers.ModelSerializer):
     """Reads an item from approvals.selectors.checklist_items: its stored status, and the
     names and overdue flag annotated there."""
 
@@ -78,7 +79,7 @@ class ItemSerializer(serializers.ModelSerializer):
     evidence_url = serializers.CharField(help_text="A link to the evidence, or empty.")
     source_slug = serializers.CharField(help_text="The template the item came from; empty for an ad-hoc item.")
     source_key = serializers.CharField(help_text="The item's key in that template; empty for an ad-hoc item.")
-    signoffs = SignOffSerializer(many=True)
+    signoffs = SignOffSerializer(source="signoff_list", many=True)
 
     class Meta:
         model = ChecklistItem
@@ -134,7 +135,7 @@ class RevokeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=10000)
 
 
-class DelegationSerializer(serializers.ModelSerializer):
+class DelegationSerializer(FastRead, serializers.ModelSerializer):
     delegator = serializers.IntegerField(source="delegator_id")
     delegate = serializers.IntegerField(source="delegate_id")
     delegate_username = serializers.CharField()

@@ -203,7 +203,7 @@ def checklist_items(now: dt.datetime | None = None) -> QuerySet[ChecklistItem]:
         overdue=_when(overdue_q(now or timezone.now())),
         assignee_username=F("assignee__username"),
         approver_role_name=F("approver_role__name"),
-    ).prefetch_related(Prefetch("signoffs", queryset=signoffs))
+    ).prefetch_related(Prefetch("signoffs", queryset=signoffs, to_attr="signoff_list"))
 
 
 def checklist_for_release(release_id: int) -> QuerySet[ChecklistItem]:

@@ -31,6 +31,7 @@ from config.api import (
     errors,
 )
 from config.domain import Invalid, NotFound
+from config.fastread import FastRead
 
 from . import permissions, selectors, services
 from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release
@@ -39,7 +40,7 @@ from .permissions import access_freeze_window, access_phase, access_project, acc
 # --- serializers ---------------------------------------------------------------------------
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(FastRead, serializers.ModelSerializer):
     role = serializers.SerializerMethodField(help_text="Your role in the project: member, admin or null.")
 
     class Meta:
@@ -63,7 +64,7 @@ class ProjectUpdateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=10000, required=False, allow_blank=True)
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(FastRead, serializers.ModelSerializer):
     user = serializers.IntegerField(source="user_id", read_only=True)
     username = serializers.CharField(source="user.username", read_only=True)
 
@@ -78,7 +79,7 @@ class MemberAddSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=ProjectMembership.Role.choices, default=ProjectMembership.Role.MEMBER)
 
 
-class PhaseSerializer(serializers.ModelSerializer):
+class PhaseSerializer(FastRead, serializers.ModelSerializer):
     class Meta:
         model = Phase
         fields = ["id", "release", "name", "order", "production", "state", "started_at", "finished_at"]
@@ -95,23 +96,23 @@ class PhaseTransitionSerializer(serializers.Serializer):
     to = serializers.ChoiceField(choices=Phase.State.choices)
 
 
-class AppliedTemplateSerializer(serializers.Serializer):
+class AppliedTemplateSerializer(FastRead, serializers.Serializer):
     id = serializers.IntegerField(source="template.id")
     slug = serializers.CharField()
     version = serializers.IntegerField(source="template.version")
     name = serializers.CharField(source="template.name")
 
 
-class ReleaseSerializer(serializers.ModelSerializer):
+class ReleaseSerializer(FastRead, serializers.ModelSerializer):
     project = serializers.IntegerField(source="project_id")
-    project_name = serializers.CharField(source="project.name")
+    project_name = serializers.CharField()
     readiness = serializers.IntegerField(help_text="Required items done and signed, in percent (0–100).")
     required_total = serializers.IntegerField()
     required_ready = serializers.IntegerField()
     managers = serializers.SerializerMethodField()
-    stakeholders = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    phases = PhaseSerializer(many=True, read_only=True)
-    templates = AppliedTemplateSerializer(source="applied_templates", many=True, read_only=True)
+    stakeholders = serializers.SerializerMethodField()
+    phases = PhaseSerializer(source="phase_list", many=True, read_only=True)
+    templates = AppliedTemplateSerializer(source="template_uses", many=True, read_only=True)
 
     class Meta:
         model = Release
@@ -127,6 +128,10 @@ class ReleaseSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_managers(self, obj: Release) -> list[int]:
         return permissions.manager_ids(obj)
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_stakeholders(self, obj: Any) -> list[int]:
+        return [user.pk for user in obj.stakeholder_list]
 
 
 class ReleaseWriteSerializer(serializers.Serializer):
@@ -202,7 +207,7 @@ UpgradeResultSerializer = inline_serializer(
 )
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(FastRead, serializers.ModelSerializer):
     actor = serializers.IntegerField(source="actor_id", allow_null=True)
 
     class Meta:
@@ -214,7 +219,7 @@ class AuditEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class FreezeWindowSerializer(serializers.ModelSerializer):
+class FreezeWindowSerializer(FastRead, serializers.ModelSerializer):
     project = serializers.IntegerField(source="project_id", allow_null=True)
     start_time = WallTimeField(allow_null=True)
     end_time = WallTimeField(allow_null=True)

@@ -5,19 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from . import permissions
 from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseTemplate
+from .permissions import AnyUser
 
 
-def release_list(*, user) -> QuerySet[Release]:  # type: ignore[no-untyped-def]
-    """Visible releases with their stored readiness and project."""
-    return permissions.releases_visible_to(user).select_related("project")
-
-
-def release_get(*, user, pk: int) -> Release | None:  # type: ignore[no-untyped-def]
-    return release_list(user=user).filter(pk=pk).first()
+def release_list(*, user: AnyUser) -> QuerySet[Release]:
+    """Visible releases with their stored readiness and their project's name."""
+    return permissions.releases_visible_to(user).annotate(project_name=F("project__name"))
 
 
 def freeze_windows_for(project_id: int | None) -> QuerySet[FreezeWindow]:
@@ -57,13 +55,23 @@ def freeze_windows_hit(
     return hits
 
 
-def release_list_full(*, user) -> QuerySet[Release]:  # type: ignore[no-untyped-def]
-    """Releases as the API and pages show them: readiness, people, phases, templates."""
+def release_get(*, user: AnyUser, pk: int) -> Release | None:
+    return release_list(user=user).filter(pk=pk).first()
+
+
+def release_list_full(*, user: AnyUser) -> QuerySet[Release]:
+    """Releases as the API and pages show them: readiness, people (by id), phases, templates."""
     return release_list(user=user).prefetch_related(
         permissions.managers_prefetch(),
-        "stakeholders",
-        Prefetch("phases", queryset=Phase.objects.order_by("order", "id")),
-        Prefetch("applied_templates", queryset=ReleaseTemplate.objects.select_related("template")),
+        Prefetch("stakeholders", queryset=get_user_model().objects.only("id"), to_attr="stakeholder_list"),
+        Prefetch("phases", queryset=Phase.objects.order_by("order", "id"), to_attr="phase_list"),
+        Prefetch(
+            "applied_templates",
+            queryset=ReleaseTemplate.objects.select_related("template").only(
+                "release_id", "slug", "template__id", "template__version", "template__name"
+            ),
+            to_attr="template_uses",
+        ),
     )
 
 
@@ -75,7 +83,7 @@ def memberships_of(project: Project) -> QuerySet[ProjectMembership]:
     return ProjectMembership.objects.filter(project=project).select_related("user").order_by("user__username")
 
 
-def projects_for(user) -> QuerySet[Project]:  # type: ignore[no-untyped-def]
+def projects_for(user: AnyUser) -> QuerySet[Project]:
     """Visible projects, annotated with the user's own role in each (or None)."""
     role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
     return permissions.projects_visible_to(user).annotate(my_role=Subquery(role)).order_by("name", "id")

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import migrations, models
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone
 
 ITEM_EDIT_EVENTS = ("item.updated", "item.assigned", "item.state_changed")
@@ -12,30 +12,18 @@ def backfill(apps, schema_editor):
     """Store each item's sign-off status and each release's readiness, through the one SQL
     definition (approvals.selectors) on this migration's models; mark the items a person has
     changed (what used to be read from the audit trail)."""
-    from approvals.selectors import has_rejection_expr, readiness_percent, ready_expr, signed_expr, valid_approvals_expr
+    from approvals.services.status import status_store_all
 
     item_model = apps.get_model("approvals", "ChecklistItem")
-    signoff_model = apps.get_model("approvals", "SignOff")
-    release_model = apps.get_model("releases", "Release")
     event_model = apps.get_model("releases", "AuditEvent")
     edited = event_model.objects.filter(target_type="approvals.checklistitem", action__in=ITEM_EDIT_EVENTS)
     touched = Q(revision__gt=1) | ~Q(state="open") | Q(assignee__isnull=False) | ~Q(evidence_url="") | ~Q(note="")
     item_model.objects.filter(touched | Q(pk__in=edited.values("target_id"))).update(edited_at=timezone.now())
-    item_model.objects.update(
-        valid_approvals=valid_approvals_expr(signoff_model), has_rejection=has_rejection_expr(signoff_model)
+    status_store_all(
+        items=item_model,
+        signoffs=apps.get_model("approvals", "SignOff"),
+        releases=apps.get_model("releases", "Release"),
     )
-    item_model.objects.update(is_signed=signed_expr(), is_ready=ready_expr())
-    counts = (
-        item_model.objects.filter(required=True)
-        .values("release")
-        .annotate(total=Count("pk"), ready=Count("pk", filter=Q(is_ready=True)))
-    )
-    for row in counts:
-        release_model.objects.filter(pk=row["release"]).update(
-            required_total=row["total"],
-            required_ready=row["ready"],
-            readiness=readiness_percent(ready=row["ready"], total=row["total"]),
-        )
 
 
 class Migration(migrations.Migration):

@@ -14,8 +14,16 @@ from django.db.models import Count, Q
 
 from releases.models import Release
 
-from ..models import ChecklistItem
-from ..selectors import STATUS_FIELDS, computed_status, readiness_percent
+from ..models import ChecklistItem, SignOff
+from ..selectors import (
+    STATUS_FIELDS,
+    computed_status,
+    has_rejection_expr,
+    readiness_percent,
+    ready_expr,
+    signed_expr,
+    valid_approvals_expr,
+)
 
 
 def checklist_refresh(*, release: Release, items: Sequence[ChecklistItem] | None = None) -> None:
@@ -52,3 +60,23 @@ def release_refresh_readiness(release: Release) -> None:
     Release.objects.filter(pk=release.pk).update(**values)
     for name, value in values.items():
         setattr(release, name, value)
+
+
+def status_store_all(*, items: Any = ChecklistItem, signoffs: Any = SignOff, releases: Any = Release) -> None:
+    """Every item's status and every release's readiness, set-based: after a bulk load, and
+    in the migration that added the columns (which passes its own models)."""
+    items.objects.update(valid_approvals=valid_approvals_expr(signoffs), has_rejection=has_rejection_expr(signoffs))
+    items.objects.update(is_signed=signed_expr(), is_ready=ready_expr())
+    counts = (
+        items.objects.filter(required=True)
+        .order_by()
+        .values("release")
+        .annotate(total=Count("pk"), ready=Count("pk", filter=Q(is_ready=True)))
+    )
+    releases.objects.update(required_total=0, required_ready=0, readiness=0)
+    for row in counts:
+        releases.objects.filter(pk=row["release"]).update(
+            required_total=row["total"],
+            required_ready=row["ready"],
+            readiness=readiness_percent(ready=row["ready"], total=row["total"]),
+        )

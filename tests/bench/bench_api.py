@@ -1,21 +1,34 @@
-"""`make bench`: how the busiest API reads scale, on PostgreSQL.
+"""`make bench`: the busiest API reads and a sign-off, each against its floor, on PostgreSQL.
 
-Builds a database `shipcheck_bench` (dropped and made anew each run) with many releases and
-one large checklist, then times the release list and the checklist in-process (server time,
-no network), and counts their queries. Prints a table; a benchmark, not a test.
+Builds a database `shipcheck_bench` (dropped and made anew each run; tests/bench/build.py),
+then serves requests in-process through the whole stack (middleware, token authentication,
+DRF) and times them, interleaved with their floors so that both see the same machine:
 
-    make bench                     # defaults: 1000 releases of 20 items, a 200-item checklist
-    BENCH_RELEASES=5000 make bench
+- the checklist (a page of 200 of a 500-item release with 1,500 sign-offs) and one release,
+  each against the same rows fetched with hand-written SQL and serialised with `json`
+  (tests/bench/raw.py);
+- the release list (a page of 50 of 2,000 releases of 50 items) against a bare Django view;
+- reading a whole 2,000-item checklist, page by page, against a 200-item one;
+- a sign-off on a 2,000-item release against one on a 20-item release;
+- the queries the checklist and a release cost with 5 and with 500 items.
+
+It prints a table with each ratio and its limit, then the same reads with PostgreSQL's JIT
+on and off (the setting config/settings.py chooses). A benchmark, not a test: it measures,
+and says "over" where a limit is not met.
+
+    make bench                       # the sizes above
+    BENCH_RUNS=50 make bench         # more runs per measurement
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -23,10 +36,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 BASE_URL = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
 DB = "shipcheck_bench"
-RELEASES = int(os.environ.get("BENCH_RELEASES", "1000"))
-ITEMS_PER_RELEASE = int(os.environ.get("BENCH_ITEMS", "20"))
-BIG_CHECKLIST = int(os.environ.get("BENCH_BIG_CHECKLIST", "200"))
-RUNS = int(os.environ.get("BENCH_RUNS", "15"))
+RUNS = int(os.environ.get("BENCH_RUNS", "30"))
+API = "/api/v1"
 
 
 def fresh_database() -> None:
@@ -38,7 +49,8 @@ def fresh_database() -> None:
 def setup_django() -> None:
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG=os.environ.get("DEBUG", "1"),
+        DEBUG="0",
+        SECRET_KEY="bench-only",
         DATABASE_URL=f"{BASE_URL}/{DB}",
         ALLOWED_HOSTS="testserver",
     )
@@ -46,128 +58,177 @@ def setup_django() -> None:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
 
+    settings.ROOT_URLCONF = "tests.bench.urls"
     call_command("migrate", verbosity=0)
 
 
-def build() -> tuple[object, object, int]:
-    from django.contrib.auth.models import Group, User
-    from django.utils import timezone
-
-    from approvals.models import ChecklistItem, SignOff
-    from releases import permissions
-    from releases.models import Project, ProjectMembership, Release
-
-    qa = Group.objects.get(name="QA")
-    manager = User.objects.create_user("manager", password="x")
-    approvers = [User.objects.create_user(f"qa{n}", password="x") for n in range(3)]
-    for user in approvers:
-        user.groups.add(qa)
-    project = Project.objects.create(name="Bench", slug="bench")
-    ProjectMembership.objects.create(project=project, user=manager, role="admin")
-    go_live = timezone.now() + dt.timedelta(days=30)
-    releases = Release.objects.bulk_create(
-        Release(project=project, name=f"Release {n}", version=f"1.{n}", state="in_progress", go_live_at=go_live)
-        for n in range(RELEASES)
-    )
-    for release in releases[:200]:  # managers are object permissions: give a good share some
-        permissions.grant_manage(manager, release)
-
-    def items_for(release: Release, count: int) -> list[ChecklistItem]:
-        return [
-            ChecklistItem(
-                release=release,
-                title=f"Item {n}",
-                category="functional_testing",
-                approver_role=qa,
-                required_signoffs=2,
-                state="done" if n % 2 else "open",
-                order=n,
-            )
-            for n in range(count)
-        ]
-
-    def signoffs_for(items: list[ChecklistItem]) -> list[SignOff]:
-        """Two approvals on every done item (the quorum), the first of them stale on every third."""
-        return [
-            SignOff(
-                item=item,
-                approver=user,
-                signed_by=user,
-                role=qa,
-                decision="approve",
-                item_revision=0 if (n == 0 and item.order % 3 == 0) else 1,
-                completion_seq=0,
-            )
-            for item in items
-            if item.state == "done"
-            for n, user in enumerate(approvers[:2])
-        ]
-
-    batch: list[ChecklistItem] = []
-    for release in releases:
-        batch.extend(items_for(release, ITEMS_PER_RELEASE))
-        if len(batch) > 20000:
-            SignOff.objects.bulk_create(signoffs_for(ChecklistItem.objects.bulk_create(batch)))
-            batch = []
-    SignOff.objects.bulk_create(signoffs_for(ChecklistItem.objects.bulk_create(batch)))
-    big = Release.objects.create(project=project, name="Big", version="9", state="in_progress", go_live_at=go_live)
-    permissions.grant_manage(manager, big)
-    items = ChecklistItem.objects.bulk_create(items_for(big, BIG_CHECKLIST))
-    SignOff.objects.bulk_create(
-        SignOff(
-            item=item, approver=user, signed_by=user, role=qa, decision="approve", item_revision=1, completion_seq=0
-        )
-        for item in items
-        if item.state == "done"
-        for user in approvers[:2]
-    )
-    with psycopg.connect(f"{BASE_URL}/{DB}", autocommit=True) as conn:
-        conn.execute("ANALYZE")
-    return manager, big, len(items)
+def timed(call: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    call()
+    return (time.perf_counter() - start) * 1000
 
 
-def measure(client: object, url: str) -> tuple[float, float, int]:
+class Client:
+    """Requests through the whole stack, authenticated as an API client would be (token)."""
+
+    def __init__(self, token: str) -> None:
+        from django.test import Client as DjangoClient
+
+        self.client = DjangoClient(HTTP_AUTHORIZATION=f"Token {token}")
+
+    def get(self, path: str) -> Any:
+        response = self.client.get(path)
+        assert response.status_code == 200, (path, response.status_code, response.content[:300])
+        return response
+
+    def post(self, path: str, data: dict[str, Any]) -> Any:
+        response = self.client.post(path, data, content_type="application/json")
+        assert response.status_code == 201, (path, response.status_code, response.content[:300])
+        return response
+
+    def pages(self, path: str) -> int:
+        """Read every page of a list; returns how many rows."""
+        rows = 0
+        while path:
+            body = self.get(path).json()
+            rows += len(body["results"])
+            path = body["next"]
+        return rows
+
+
+def queries(call: Callable[[], Any]) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    times = []
-    queries = 0
+    with CaptureQueriesContext(connection) as ctx:
+        call()
+    return len(ctx.captured_queries)
+
+
+def pair(target: Callable[[], Any], floor: Callable[[], Any]) -> tuple[float, float]:
+    """Medians of the two, measured alternately (after one warm-up each)."""
+    target(), floor()
+    a, b = [], []
     for _ in range(RUNS):
-        with CaptureQueriesContext(connection) as ctx:
-            start = time.perf_counter()
-            response = client.get(url)  # type: ignore[attr-defined]
-            times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (url, response.status_code)
-        queries = len(ctx.captured_queries)
-    return statistics.median(times), max(times), queries
+        a.append(timed(target))
+        b.append(timed(floor))
+    return statistics.median(a), statistics.median(b)
+
+
+def signing(data: Any) -> tuple[float, float]:
+    """A sign-off by the next approver on the next item, on the big and the small release
+    alternately; each item takes four."""
+    from rest_framework.authtoken.models import Token
+
+    clients = {u.pk: Client(Token.objects.get_or_create(user=u)[0].key) for u in data.approvers}
+    slots = {
+        size: [(item, user) for user in data.approvers for item in release.items.order_by("order")[:20]]
+        for size, release in data.signing.items()
+    }
+
+    def sign(size: int) -> Callable[[], Any]:
+        def call() -> Any:
+            item, user = slots[size].pop()
+            return clients[user.pk].post(f"{API}/items/{item.pk}/signoffs/", {"decision": "approve"})
+
+        return call
+
+    big, small = sign(2000), sign(20)
+    runs = min(RUNS, len(slots[20]) - 1)
+    big(), small()
+    a, b = [], []
+    for _ in range(runs):
+        a.append(timed(big))
+        b.append(timed(small))
+    return statistics.median(a), statistics.median(b)
+
+
+def jit(setting: str) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET jit = {setting}")
 
 
 def main() -> None:
     fresh_database()
     setup_django()
-    started = time.perf_counter()
-    manager, big, big_items = build()
-    print(
-        f"built {RELEASES} releases x {ITEMS_PER_RELEASE} items + a {big_items}-item checklist "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
-    from rest_framework.test import APIClient
+    from tests.bench import raw
+    from tests.bench.build import CHECKLIST_ITEMS, ITEMS_PER_RELEASE, RELEASES, build
 
-    client = APIClient()
-    client.force_authenticate(manager)
-    rows = [
-        ("release list, page of 50", "/api/v1/releases/?page_size=50"),
-        ("release list, page of 200", "/api/v1/releases/?page_size=200"),
-        ("release list, filtered by search", "/api/v1/releases/?search=Release%2099"),
-        (f"checklist of {big_items} items", f"/api/v1/releases/{big.pk}/items/?page_size=200"),  # type: ignore[attr-defined]
-        ("one release", f"/api/v1/releases/{big.pk}/"),  # type: ignore[attr-defined]
-    ]
-    print(f"{'request':38} {'median ms':>10} {'max ms':>8} {'queries':>8}")
-    for name, url in rows:
-        median, worst, queries = measure(client, url)
-        print(f"{name:38} {median:10.1f} {worst:8.1f} {queries:8d}")
+    started = time.perf_counter()
+    data = build()
+    with psycopg.connect(f"{BASE_URL}/{DB}", autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    print(
+        f"built {RELEASES} releases x {ITEMS_PER_RELEASE} items and the rest in {time.perf_counter() - started:.0f} s"
+    )
+    client = Client(data.token)
+    checklist = f"{API}/releases/{data.checklist.pk}/items/?page_size=200"
+    detail = f"{API}/releases/{data.checklist.pk}/"
+    release_list = f"{API}/releases/?page_size=50"
+    rows: list[tuple[str, float, float, float, str]] = []
+
+    def row(name: str, limit: float, medians: tuple[float, float], extra: str = "") -> None:
+        rows.append((name, *medians, limit, extra))
+
+    row(
+        f"checklist, page of 200 of {CHECKLIST_ITEMS} items / raw SQL + json",
+        3,
+        pair(lambda: client.get(checklist), lambda: raw.checklist_page(data.checklist.pk)),
+    )
+    row(
+        "one release / raw SQL + json",
+        3,
+        pair(lambda: client.get(detail), lambda: raw.release_detail(data.checklist.pk)),
+    )
+    list_queries = queries(lambda: client.get(release_list))
+    row(
+        f"release list, page of 50 of {RELEASES + 7} / bare Django view",
+        10,
+        pair(lambda: client.get(release_list), lambda: client.get("/bench/bare/")),
+        f"{list_queries} queries (limit 8)",
+    )
+    whole = {size: f"{API}/releases/{release.pk}/items/?page_size=200" for size, release in data.whole.items()}
+    assert client.pages(whole[2000]) == 2000
+    row(
+        "whole checklist, 2000 items / 200 items",
+        12,
+        pair(lambda: client.pages(whole[2000]), lambda: client.pages(whole[200])),
+    )
+    row("sign-off, 2000-item release / 20-item release", 1.5, signing(data))
+
+    print(f"\n{'measurement (target / floor)':64} {'target ms':>9} {'floor ms':>9} {'ratio':>6} {'limit':>6}")
+    for name, target, floor, limit, extra in rows:
+        ratio = target / floor
+        verdict = "ok" if ratio <= limit else "OVER"
+        print(f"{name:64} {target:9.2f} {floor:9.2f} {ratio:6.2f} {limit:6.1f}  {verdict} {extra}")
+
+    print("\nqueries with 5 and with 500 items (the same, or the page grows with the data):")
+    for name, path in (("checklist", "/releases/{}/items/?page_size=500"), ("one release", "/releases/{}/")):
+        counts = {
+            size: queries(lambda p=path, r=release: client.get(API + p.format(r.pk)))
+            for size, release in data.queries.items()
+        }
+        verdict = "ok" if counts[5] == counts[500] else "GROWS"
+        print(f"  {name:12} 5 items: {counts[5]}, 500 items: {counts[500]}  {verdict}")
+
+    print("\nPostgreSQL JIT, on / off (median ms):")
+    for name, path in (("checklist page", checklist), ("release list", release_list), ("whole 2000", None)):
+
+        def read(p: str | None = path) -> Any:
+            return client.get(p) if p else client.pages(whole[2000])
+
+        on_off = []
+        for setting in ("on", "off"):
+            jit(setting)
+            read()
+            on_off.append(statistics.median(timed(read) for _ in range(RUNS)))
+        print(f"  {name:16} {on_off[0]:8.2f} {on_off[1]:8.2f}")
+    jit("default")
 
 
 if __name__ == "__main__":
