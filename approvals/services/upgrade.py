@@ -90,6 +90,28 @@ class _Upgrade:
         item.save(update_fields=["template", "section"])
 
 
+    def record(self, *, from_version: int) -> dict[str, Any]:
+        """What the upgrade did, recorded on the release and returned to the caller."""
+        summary = {
+            "template": self.newest.slug,
+            "from_version": from_version,
+            "to_version": self.newest.version,
+            "added": self.added,
+            "updated": self.updated,
+            "kept": self.kept,
+            "removed": self.removed,
+        }
+        audit_record(
+            action=AuditAction.RELEASE_TEMPLATE_UPGRADED,
+            actor=self.actor,
+            target=self.release,
+            release=self.release,
+            before={"version": from_version},
+            after=summary,
+        )
+        return summary
+
+
 def release_template_upgrade(*, release: Release, slug: str, actor: User) -> dict[str, Any]:
     """Opt in to the newest version of an applied template: new items are added, changed
     items are updated only where nothing was done or signed yet, items the new version
@@ -128,26 +150,9 @@ def release_template_upgrade(*, release: Release, slug: str, actor: User) -> dic
         for key, item in current.items():
             if key not in new_items:
                 upgrade.remove_if_untouched(item)
-        old_version = use.template.version
+        summary = upgrade.record(from_version=use.template.version)
         use.template = newest
         use.save(update_fields=["template"])
-        summary = {
-            "template": slug,
-            "from_version": old_version,
-            "to_version": newest.version,
-            "added": upgrade.added,
-            "updated": upgrade.updated,
-            "kept": upgrade.kept,
-            "removed": upgrade.removed,
-        }
-        audit_record(
-            action=AuditAction.RELEASE_TEMPLATE_UPGRADED,
-            actor=actor,
-            target=release,
-            release=release,
-            before={"version": old_version},
-            after=summary,
-        )
         checklist_refresh(release=release)
         release_reopen_if_not_ready(release=release, actor=actor, why=f"Template {slug!r} upgraded")
     return summary

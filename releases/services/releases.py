@@ -195,37 +195,19 @@ def release_create(
     actor: User,
     project: Project,
     name: str,
-    version: str = "",
-    description: str = "",
-    go_live_at: dt.datetime | None = None,
-    window_end_at: dt.datetime | None = None,
-    git_ref: str = "",
-    rollback_plan: str = "",
-    flags: Any = (),
     templates: Any = (),
     managers: Any = UNSET,
     stakeholders: Any = UNSET,
-    stakeholder_emails: Any = (),
-    allow_self_signoff: bool = False,
+    **fields: Any,
 ) -> Release:
-    """A new draft release in a project, its checklist made from the given templates. The
-    creator manages it (with any other managers named)."""
+    """A new draft release in a project (`fields`: any of RELEASE_AUDITED), its checklist made
+    from the given templates. The creator manages it (with any other managers named)."""
     permissions.check_project_admin(actor, project)
-    fields = _clean_release_fields(
-        {
-            "name": name,
-            "version": version,
-            "description": description,
-            "go_live_at": go_live_at,
-            "window_end_at": window_end_at,
-            "git_ref": git_ref,
-            "rollback_plan": rollback_plan,
-            "flags": flags,
-            "stakeholder_emails": stakeholder_emails,
-            "allow_self_signoff": bool(allow_self_signoff),
-        }
-    )
-    release = Release(project=project, created_by=actor, **fields)
+    unknown = sorted(set(fields) - set(RELEASE_AUDITED))
+    if unknown:
+        raise Invalid.field(unknown[0], "Unknown field.")
+    clean = _clean_release_fields({"name": name, **fields})
+    release = Release(project=project, created_by=actor, **clean)
     _check_schedule(release, release.go_live_at, release.window_end_at)
     chosen = _resolve_templates(templates)
     with transaction.atomic():
