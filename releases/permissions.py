@@ -40,14 +40,16 @@ def _perm_rows(*, codenames: tuple[str, ...]) -> QuerySet[ReleaseUserObjectPermi
 # --- releases ----------------------------------------------------------------------------
 
 
-def releases_visible_to(user: AnyUser | None) -> QuerySet[Release]:
+def releases_visible_to(user: AnyUser | None, queryset: QuerySet[Release] | None = None) -> QuerySet[Release]:
+    """The releases (of `queryset`, all by default) the user may see."""
+    qs = Release.objects.all() if queryset is None else queryset
     if not _is_active(user):
-        return Release.objects.none()
+        return qs.none()
     if user.is_superuser:  # type: ignore[union-attr]
-        return Release.objects.all()
+        return qs
     member = ProjectMembership.objects.filter(project=OuterRef("project_id"), user=user)
     granted = _perm_rows(codenames=(VIEW, MANAGE)).filter(content_object=OuterRef("pk"), user=user)
-    return Release.objects.filter(Q(Exists(member)) | Q(Exists(granted)))
+    return qs.filter(Q(Exists(member)) | Q(Exists(granted)))
 
 
 def releases_managed_by(user: AnyUser | None) -> QuerySet[Release]:
@@ -109,10 +111,10 @@ def check_release(user: AnyUser | None, release: Release, *, manage: bool = Fals
 def access_release(
     user: AnyUser | None, pk: Any, *, manage: bool = False, queryset: QuerySet[Release] | None = None
 ) -> Release:
-    """The release `pk` as the user may reach it (from `queryset`, a selector's, when given):
-    NotFound when they may not see it, Forbidden when `manage` and they may not manage it."""
-    release = releases_visible_to(user).filter(pk=pk)
-    found = (queryset if queryset is not None else Release.objects.all()).filter(pk__in=release).first()
+    """The release `pk` as the user may reach it (read through `queryset`, a selector's, when
+    given): NotFound when they may not see it, Forbidden when `manage` and they may not
+    manage it."""
+    found = releases_visible_to(user, queryset).filter(pk=pk).first()
     if found is None:
         raise NotFound("Release not found.", code="not_found")
     if manage and not can_manage_release(user, found):

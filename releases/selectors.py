@@ -15,7 +15,7 @@ from .permissions import AnyUser
 
 def release_list(*, user: AnyUser) -> QuerySet[Release]:
     """Visible releases with their stored readiness and their project's name."""
-    return permissions.releases_visible_to(user).annotate(project_name=F("project__name"))
+    return permissions.releases_visible_to(user, Release.objects.annotate(project_name=F("project__name")))
 
 
 def freeze_windows_for(project_id: int | None) -> QuerySet[FreezeWindow]:
@@ -60,8 +60,14 @@ def release_get(*, user: AnyUser, pk: int) -> Release | None:
 
 
 def release_list_full(*, user: AnyUser) -> QuerySet[Release]:
-    """Releases as the API and pages show them: readiness, people (by id), phases, templates."""
-    return release_list(user=user).prefetch_related(
+    """Visible releases as the API and pages show them."""
+    return permissions.releases_visible_to(user, releases_full())
+
+
+def releases_full() -> QuerySet[Release]:
+    """Releases as the API and pages show them: readiness, project name, people (by id),
+    phases, templates. Not narrowed to what a user sees: read one through access_release."""
+    return Release.objects.annotate(project_name=F("project__name")).prefetch_related(
         permissions.managers_prefetch(),
         Prefetch("stakeholders", queryset=get_user_model().objects.only("id"), to_attr="stakeholder_list"),
         Prefetch("phases", queryset=Phase.objects.order_by("order", "id"), to_attr="phase_list"),

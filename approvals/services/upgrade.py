@@ -89,7 +89,6 @@ class _Upgrade:
             self.kept.append(item.title)
         item.save(update_fields=["template", "section"])
 
-
     def record(self, *, from_version: int) -> dict[str, Any]:
         """What the upgrade did, recorded on the release and returned to the caller."""
         summary = {

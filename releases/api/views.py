@@ -63,7 +63,7 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request, **k
 
 
 def _release(request: Request, pk: int) -> Release:
-    return access_release(request.user, pk, queryset=selectors.release_list_full(user=request.user))
+    return access_release(request.user, pk, queryset=selectors.releases_full())
 
 
 def _release_response(request: Request, release: Release, code: int = status.HTTP_200_OK) -> Response:

@@ -22,11 +22,15 @@ and says "over" where a limit is not met.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +56,7 @@ def setup_django() -> None:
         DEBUG="0",
         SECRET_KEY="bench-only",
         DATABASE_URL=f"{BASE_URL}/{DB}",
-        ALLOWED_HOSTS="testserver",
+        ALLOWED_HOSTS="testserver,127.0.0.1",
     )
     os.environ.pop("REDIS_URL", None)
     import django
@@ -97,6 +101,53 @@ class Client:
             rows += len(body["results"])
             path = body["next"]
         return rows
+
+
+@contextlib.contextmanager
+def served() -> Iterator[Callable[[str], bytes]]:
+    """The app under gunicorn (one sync worker, as in production), and a GET over HTTP."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "tests.bench.wsgi",
+            "-w",
+            "1",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    token = os.environ["BENCH_TOKEN"]
+
+    def get(path: str) -> bytes:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn.request("GET", path, headers={"Authorization": f"Token {token}"})
+        response = conn.getresponse()
+        body = response.read()
+        conn.close()
+        assert response.status == 200, (path, response.status, body[:300])
+        return body
+
+    try:
+        for _ in range(100):
+            assert proc.poll() is None, "gunicorn did not start"
+            try:
+                get("/healthz")
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield get
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
 
 
 def queries(call: Callable[[], Any]) -> int:
@@ -192,6 +243,13 @@ def main() -> None:
         pair(lambda: client.get(release_list), lambda: client.get("/bench/bare/")),
         f"{list_queries} queries (limit 8)",
     )
+    os.environ["BENCH_TOKEN"] = data.token
+    with served() as http_get:
+        row(
+            "release list over HTTP (gunicorn, 1 worker) / bare Django view",
+            10,
+            pair(lambda: http_get(release_list), lambda: http_get("/bench/bare/")),
+        )
     whole = {size: f"{API}/releases/{release.pk}/items/?page_size=200" for size, release in data.whole.items()}
     assert client.pages(whole[2000]) == 2000
     row(
