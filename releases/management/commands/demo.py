@@ -18,24 +18,18 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from django.utils import timezone
 
-from approvals.models import ChecklistItem
-from approvals.services import delegation_create, item_update, signoff_grant
-from checklists.models import ChecklistTemplate
-from checklists.selectors import template_builtin
+from approvals.services import delegation_create, item_update
 from config.domain import DomainError
 from releases.models import Phase, Project, ProjectMembership, Release
+from releases.scenario import Scenario
 from releases.selectors import release_list
 from releases.services import (
     freeze_window_create,
-    phase_create,
     phase_transition,
     project_create,
     project_member_add,
-    release_create,
     release_transition,
-    release_update,
 )
 
 PASSWORD_SUFFIX = "-demo"
@@ -135,6 +129,8 @@ class Command(BaseCommand):
                 releases = DemoLoader().load()
         except DomainError as exc:  # a bug in the demo script, or a rule it does not know yet
             raise CommandError(f"Loading the demo failed: {exc} [{exc.code}]") from exc
+        except LookupError as exc:
+            raise CommandError(str(exc)) from exc
         self.stdout.write(self.style.SUCCESS("Loaded the demo: projects Billing and Mobile app, with releases:"))
         width = max(len(str(release)) for release in releases)
         for release in releases:
@@ -153,154 +149,15 @@ class Command(BaseCommand):
             self.stdout.write(f"  {user.username:<{width}}  {user.password:<{pw_width}}  {user.who}")
 
 
-class DemoLoader:
+class DemoLoader(Scenario):
     def __init__(self) -> None:
-        self.now = timezone.now()
-        self.users: dict[str, Any] = {}
-
-    # --- helpers ---------------------------------------------------------------------------
-
-    def u(self, username: str) -> Any:
-        return self.users[username]
-
-    def future(self, days: int, hour: int) -> dt.datetime:
-        """`days` from now at `hour` Prague time, moved off Fridays and weekends."""
-        day = (self.now.astimezone(TZ) + dt.timedelta(days=days)).date()
-        while day.weekday() >= 4:
-            day += dt.timedelta(days=1)
-        return dt.datetime.combine(day, dt.time(hour), tzinfo=TZ)
-
-    def past(self, days: int, hour: int) -> dt.datetime:
-        day = (self.now.astimezone(TZ) - dt.timedelta(days=days)).date()
-        while day.weekday() >= 4:
-            day -= dt.timedelta(days=1)
-        return dt.datetime.combine(day, dt.time(hour), tzinfo=TZ)
-
-    @staticmethod
-    def template(slug: str) -> ChecklistTemplate:
-        template = template_builtin(slug)
-        if template is None:
-            raise CommandError(f"The built-in template {slug!r} is missing; run `python manage.py migrate` first.")
-        return template
-
-    @staticmethod
-    def item(release: Release, key: str, slug: str = "") -> ChecklistItem:
-        items = ChecklistItem.objects.select_related("release", "approver_role").filter(release=release, source_key=key)
-        return items.get(source_slug=slug) if slug else items.get()
-
-    @staticmethod
-    def evidence(release: Release, item: ChecklistItem) -> str:
-        return f"https://ci.example.com/{release.project.slug}/releases/{release.version}/{item.source_key}"
-
-    def assign_all(self, release: Release) -> None:
-        manager = self.u("manager")
-        for item in release.items.select_related("approver_role", "release").order_by("order"):
-            assert item.approver_role is not None
-            item_update(item=item, actor=manager, assignee=self.u(ASSIGNEE_FOR_ROLE[item.approver_role.name]))
-
-    def work(
-        self,
-        release: Release,
-        key: str,
-        *,
-        slug: str = "",
-        state: str = "done",
-        note: str = "",
-        evidence_url: str = "",
-        justification: str = "",
-        blocked_reason: str = "",
-    ) -> ChecklistItem:
-        """The assignee moves the item to `state` (done with evidence, not applicable with a
-        justification, blocked with a reason)."""
-        item = self.item(release, key, slug)
-        changes: dict[str, Any] = {"state": state}
-        if state == ChecklistItem.State.DONE:
-            changes["evidence_url"] = evidence_url or self.evidence(release, item)
-        if justification:
-            changes["justification"] = justification
-        if blocked_reason:
-            changes["blocked_reason"] = blocked_reason
-        if note:
-            changes["note"] = note
-        assert item.assignee is not None, "the demo works only assigned items"
-        return item_update(item=item, actor=item.assignee, **changes)
-
-    def sign(
-        self,
-        item: ChecklistItem,
-        *,
-        count: int | None = None,
-        approvers: list[str] | None = None,
-        decision: str = "approve",
-        comment: str = "",
-        on_behalf_of: str = "",
-    ) -> None:
-        assert item.approver_role is not None
-        role = item.approver_role.name
-        names = approvers or APPROVERS[role][: item.required_signoffs if count is None else count]
-        for name in names:
-            signoff_grant(
-                item=item,
-                actor=self.u(name),
-                decision=decision,
-                comment=comment or APPROVAL_COMMENTS[role],
-                on_behalf_of=self.u(on_behalf_of) if on_behalf_of else None,
-            )
-
-    def finish(self, release: Release, key: str, *, slug: str = "", note: str = "", **signing: Any) -> ChecklistItem:
-        item = self.work(release, key, slug=slug, note=note)
-        self.sign(item, **signing)
-        return item
-
-    def finish_all(
-        self, release: Release, *, not_applicable: dict[str, str] | None = None, notes: dict[str, str] | None = None
-    ) -> None:
-        """Every item done (or not applicable) and signed with its quorum."""
-        not_applicable, notes = not_applicable or {}, notes or {}
-        for item in release.items.select_related("approver_role").order_by("order"):
-            if item.state in ChecklistItem.FINISHED_STATES:
-                continue
-            key = item.source_key
-            if key in not_applicable:
-                item = self.work(
-                    release,
-                    key,
-                    slug=item.source_slug,
-                    state="not_applicable",
-                    justification=not_applicable[key],
-                    note=notes.get(key, ""),
-                )
-                if not item.required:
-                    continue
-            else:
-                item = self.work(release, key, slug=item.source_slug, note=notes.get(key, ""))
-            self.sign(item)
-
-    def create(self, project: Project, name: str, version: str, templates: list[str], **fields: Any) -> Release:
-        return release_create(
-            actor=self.u("manager"),
-            project=project,
-            name=name,
-            version=version,
-            templates=[self.template(slug) for slug in templates],
-            **fields,
+        super().__init__(
+            tz=TZ,
+            assignee_for_role=ASSIGNEE_FOR_ROLE,
+            approvers_for_role=APPROVERS,
+            comments_for_role=APPROVAL_COMMENTS,
+            phases=PHASES,
         )
-
-    def go_live(self, release: Release, *, phases_done: int, went_live_at: dt.datetime) -> list[Phase]:
-        """Phases staging → 100 %; the first `phases_done` finish, the next one is running.
-        The go-live is then set to when it happened (allowed once a release is live)."""
-        manager = self.u("manager")
-        phases = [phase_create(release=release, actor=manager, name=name, production=prod) for name, prod in PHASES]
-        for index, phase in enumerate(phases):
-            if index > phases_done:
-                break
-            phase_transition(phase=phase, actor=manager, to=Phase.State.IN_PROGRESS)
-            if index < phases_done:
-                phase_transition(phase=phase, actor=manager, to=Phase.State.DONE)
-        release_update(
-            release=release, actor=manager, go_live_at=went_live_at, window_end_at=went_live_at + dt.timedelta(hours=3)
-        )
-        return phases
 
     # --- the demo ------------------------------------------------------------------------
 
@@ -407,6 +264,12 @@ class DemoLoader:
         )
         release_transition(release=release, actor=self.u("manager"), to=Release.State.IN_PROGRESS)
         self.assign_all(release)
+        self.billing_in_progress_work(release, rr, dp)
+        return release
+
+    def billing_in_progress_work(self, release: Release, rr: str, dp: str) -> None:
+        """Every kind of item a release in progress has: signed, half signed, signed by a
+        delegate, stale, rejected, blocked, under way, not applicable, open."""
         # Done and signed.
         self.finish(release, "code-review", note="All 42 merge requests reviewed; two follow-ups in BIL-812.")
         self.finish(release, "performance-testing", note="p95 of invoice search down from 840 ms to 95 ms.")
@@ -462,7 +325,6 @@ class DemoLoader:
             state="not_applicable",
             justification="No performance work planned in 3.1 beyond the new index, which is load-tested.",
         )
-        return release
 
     def billing_approved(self, project: Project) -> Release:
         release = self.create(
