@@ -17,8 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import LIST, READ, JSONParser, RoleField, StrictBooleanFilter, VisibleListView, errors, unstorable_text
-from config.domain import Invalid
+from config.api import LIST, READ, JSONParser, RoleField, StrictBooleanFilter, VisibleListView, errors
+from config.domain import Invalid, storable
 
 from . import exchange, selectors, services
 from .models import Category, ChecklistTemplate, TemplateItem, TemplateSection
@@ -206,7 +206,7 @@ def _refuse_unstorable_text(value: Any, path: str = "", depth: int = 0) -> None:
     hold (NUL, unpaired surrogates), named by the same field path the service uses. Deeper
     than the exchange format nests, nothing is stored, so nothing is looked at."""
     if isinstance(value, str):
-        if unstorable_text(value):
+        if not storable(value):
             raise Invalid.field(path or "non_field_errors", "Null characters and unpaired surrogates are not allowed.")
     elif depth > 6:
         return

@@ -17,8 +17,6 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from django_filters.fields import IsoDateTimeField
@@ -31,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from config.domain import DomainError
+from config.domain import DomainError, naive_time_text, storable
 from config.drf import JSONParser, Pagination
 
 __all__ = ["JSONParser", "Pagination"]
@@ -67,24 +65,13 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-def _naive_time_text(value: Any) -> bool:
-    """A date-time written without a time zone (which we refuse rather than guess)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        parsed = parse_datetime(value.strip())
-    except ValueError:
-        return False
-    return parsed is not None and timezone.is_naive(parsed)
-
-
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with an offset; a time without a time zone is refused, not guessed."""
 
     default_error_messages = {"naive": "Give the time with a time zone offset (e.g. 2026-12-01T09:00:00+01:00)."}
 
     def to_internal_value(self, value: Any) -> dt.datetime:
-        if _naive_time_text(value):
+        if naive_time_text(value):
             self.fail("naive")
         result = super().to_internal_value(value)
         if isinstance(result, dt.datetime) and not (dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= result):
@@ -96,7 +83,7 @@ class _UTCIsoDateTimeField(IsoDateTimeField):
     default_error_messages = {"naive": AwareDateTimeField.default_error_messages["naive"]}
 
     def to_python(self, value: Any) -> dt.datetime | None:
-        if _naive_time_text(value):
+        if naive_time_text(value):
             raise DjangoValidationError(self.error_messages["naive"], code="naive")
         result = super().to_python(value)
         if result is None:
@@ -173,11 +160,6 @@ class UserRefField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-def unstorable_text(value: str) -> bool:
-    """Text PostgreSQL can't hold: a NUL character or an unpaired surrogate."""
-    return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
-
-
 class RoleField(serializers.SlugRelatedField):
     """An approver role (a group) by its name."""
 
@@ -191,7 +173,7 @@ class RoleField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str) and unstorable_text(data):  # the lookup itself would fail in the database
+        if isinstance(data, str) and not storable(data):  # the lookup itself would fail in the database
             self.fail("invalid")
         return super().to_internal_value(data)
 
