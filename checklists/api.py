@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.api import LIST, READ, JSONParser, RoleField, StrictBooleanFilter, VisibleListView, errors
-from config.domain import Invalid, storable
+from config.domain import Invalid
 
 from . import exchange, selectors, services
 from .models import Category, ChecklistTemplate, TemplateItem, TemplateSection
@@ -201,23 +201,6 @@ class TemplateImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A JSON or YAML file in the export format.")
 
 
-def _refuse_unstorable_text(value: Any, path: str = "", depth: int = 0) -> None:
-    """Imported data is not read through serializer fields: refuse text the database can't
-    hold (NUL, unpaired surrogates), named by the same field path the service uses. Deeper
-    than the exchange format nests, nothing is stored, so nothing is looked at."""
-    if isinstance(value, str):
-        if not storable(value):
-            raise Invalid.field(path or "non_field_errors", "Null characters and unpaired surrogates are not allowed.")
-    elif depth > 6:
-        return
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_unstorable_text(item, f"{path}.{key}" if path else str(key), depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_unstorable_text(item, f"{path}[{index}]", depth + 1)
-
-
 class TemplateImportView(APIView):
     parser_classes = [JSONParser, MultiPartParser]
 
@@ -230,22 +213,11 @@ class TemplateImportView(APIView):
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file") if hasattr(request, "FILES") else None
         if upload is not None:
-            if upload.size and upload.size > exchange.MAX_TEXT:
-                raise Invalid.field("file", "The file is too large.")
-            try:
-                text = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise Invalid.field("file", "The file is not UTF-8 text.") from None
-            name = upload.name or "file"
-            fmt = "json" if name.endswith(".json") else "yaml" if name.endswith((".yaml", ".yml")) else None
-            try:
-                data = exchange.parse(text, fmt=fmt, name=name)
-            except RecursionError:
-                raise Invalid.field("file", f"{name} is nested too deeply.") from None
+            data = exchange.read(upload, name=upload.name or "file")
         else:
             data = request.data
             if not isinstance(data, dict) or not data or request.content_type.startswith("multipart/"):
                 raise Invalid.field("file", "Send the template as a JSON body or upload it as `file`.")
-        _refuse_unstorable_text(data)
+            exchange.refuse_unstorable(data)
         template = services.template_import(actor=request.user, data=data)
         return _response(template, status.HTTP_201_CREATED)

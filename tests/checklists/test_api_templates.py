@@ -261,3 +261,19 @@ def test_import_of_a_broken_yaml_file_is_400_and_makes_nothing(api, world):
     assert response.status_code == 400
     assert "file" in response.data
     assert ChecklistTemplate.objects.count() == count
+
+
+@pytest.mark.parametrize("name", ["hotfix.json", "hotfix.YAML", "hotfix"])
+def test_import_of_a_file_with_a_byte_order_mark(api, world, name):
+    text = json.dumps(NEW) if name != "hotfix.YAML" else yaml.safe_dump(NEW)
+    upload = SimpleUploadedFile(name, "\ufeff".encode() + text.encode())
+    response = api(world.staff).post(f"{API}/templates/import/", {"file": upload}, format="multipart")
+    assert response.status_code == 201, response.data
+    assert (response.data["slug"], response.data["version"]) == ("hotfix", 1)
+
+
+def test_import_of_a_file_too_large_names_the_limit(api, world):
+    upload = SimpleUploadedFile("big.json", b" " * 2_000_001)
+    response = api(world.staff).post(f"{API}/templates/import/", {"file": upload}, format="multipart")
+    assert response.status_code == 400
+    assert response.data["file"] == ["big.json is larger than 2,000,000 bytes."]
