@@ -49,6 +49,7 @@ MAX_LENGTH = {
     "title": 300,
     "guidance": 10000,
     "approver_role": 150,
+    "condition_flag": 50,  # as FLAG_RE allows
 }
 SIGNOFFS = (0, 20)
 DUE_OFFSET_DAYS = (-365, 365)
@@ -161,14 +162,16 @@ def _clean_sections(sections: Any, errors: _Errors, *, known_roles: set[str]) ->
 def _clean_item(
     item: Any, path: str, errors: _Errors, *, keys: set[str], known_roles: set[str]
 ) -> dict[str, Any] | None:
-    """One item, its key not among `keys` (which it joins); None when it isn't an object."""
+    """One item, None when it isn't an object."""
     if not isinstance(item, dict):
         errors.add(path, "Must be an object.")
         return None
     row = {**ITEM_DEFAULTS, **item}
     out: dict[str, Any] = {}
     out["title"] = errors.text(row.get("title"), path=f"{path}.title", max_length=MAX_LENGTH["title"], required=True)
-    out["key"] = _clean_key(row.get("key") or slugify(out["title"])[: MAX_LENGTH["key"]], f"{path}.key", errors, keys)
+    out["key"] = row.get("key") or slugify(out["title"])[: MAX_LENGTH["key"]]
+    if row.get("key") or f"{path}.title" not in errors:  # else the title's message says what to fix
+        _clean_key(out["key"], f"{path}.key", errors, keys)
     out["guidance"] = errors.text(row["guidance"], path=f"{path}.guidance", max_length=MAX_LENGTH["guidance"])
     out["category"] = row.get("category")
     if not isinstance(out["category"], str) or out["category"] not in Category.values:
@@ -191,8 +194,9 @@ def _clean_item(
     return out
 
 
-def _clean_key(key: Any, path: str, errors: _Errors, keys: set[str]) -> Any:
-    """An item's key: what a release upgrading to a newer version matches its items by."""
+def _clean_key(key: Any, path: str, errors: _Errors, keys: set[str]) -> None:
+    """An item's key (what a release upgrading to a newer version matches its items by),
+    not among `keys`, which it joins."""
     if not isinstance(key, str) or slugify(key) != key or not key:
         errors.add(path, "Use lowercase letters, digits and hyphens.")
     elif len(key) > MAX_LENGTH["key"]:
@@ -200,7 +204,6 @@ def _clean_key(key: Any, path: str, errors: _Errors, keys: set[str]) -> Any:
     elif key in keys:
         errors.add(path, f"Key {key!r} is used twice.")
     keys.add(str(key))
-    return key
 
 
 def _clean_role(role: Any, path: str, errors: _Errors, known_roles: set[str]) -> Any:

@@ -4,6 +4,7 @@ fields, the token endpoint, error-response documentation, and the health endpoin
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import django_filters
@@ -63,6 +64,31 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, exceptions.APIException) and isinstance(data, dict) and "detail" in data and "code" not in data:
         data["code"] = getattr(exc.detail, "code", exc.default_code)
     return response
+
+
+_PATH_STEP = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def nested_errors(fields: dict[str, list[str]]) -> dict[str | int, Any]:
+    """A service's messages by field path (`sections[0].items[2].category`), nested the way DRF
+    nests a nested serializer's: {"sections": {0: {"items": {2: {"category": [...]}}}}}. For an
+    endpoint whose other 400s come from such a serializer. Messages about a list or object
+    that also has messages inside go under its `non_field_errors`, as DRF puts them."""
+    tree: dict[str | int, Any] = {}
+    for path, messages in fields.items():
+        steps: list[str | int] = [int(index) if index else name for index, name in _PATH_STEP.findall(path)]
+        node = tree
+        for step in steps[:-1]:
+            child = node.setdefault(step, {})
+            if isinstance(child, list):
+                child = node[step] = {"non_field_errors": child}
+            node = child
+        leaf = node.get(steps[-1])
+        if isinstance(leaf, dict):
+            leaf.setdefault("non_field_errors", []).extend(messages)
+        else:
+            node.setdefault(steps[-1], []).extend(messages)
+    return tree
 
 
 class AwareDateTimeField(serializers.DateTimeField):
