@@ -3,6 +3,8 @@ new version), export and import."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import django_filters
@@ -17,20 +19,68 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import LIST, READ, JSONParser, RoleField, StrictBooleanFilter, VisibleListView, errors, unstorable_text
+from config.api import (
+    LIST,
+    READ,
+    JSONParser,
+    RoleField,
+    StrictBooleanFilter,
+    VisibleListView,
+    errors,
+    nested_errors,
+)
 from config.domain import Invalid
 
 from . import exchange, selectors, services
 from .models import Category, ChecklistTemplate, TemplateItem, TemplateSection
 
+# Serializers validate shape, services meaning: the template serializers parse JSON into the
+# exchange format (types, presence, null and blank) and leave every rule about the values to
+# services.template_clean, which checks them once for the API, imports and the command line
+# and names the field path. The limits on the fields are that service's, shown in the schema.
+
+
+class _ShapeOnly(serializers.Field):
+    def run_validators(self, value: Any) -> None:
+        """The field's limits (length, range, pattern) are the service's to check."""
+
+
+class _Text(_ShapeOnly, serializers.CharField):
+    pass
+
+
+class _Slug(_ShapeOnly, serializers.SlugField):
+    pass
+
+
+class _WholeNumber(_ShapeOnly, serializers.IntegerField):
+    pass
+
+
+class _Category(_ShapeOnly, serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        return data  # which categories there are is the service's to check
+
+
+class _RoleName(_ShapeOnly, RoleField):
+    def to_internal_value(self, data: Any) -> Any:
+        return data  # a role's name; whether the role exists is the service's to check
+
+
+_MAX_LENGTH = services.MAX_LENGTH
+
 
 class TemplateItemSerializer(serializers.ModelSerializer):
-    key = serializers.SlugField(max_length=100, required=False)
-    approver_role = RoleField(allow_null=True, required=False)
-    category = serializers.ChoiceField(choices=Category.choices)
-    required_signoffs = serializers.IntegerField(min_value=0, max_value=20, required=False)
-    due_offset_days = serializers.IntegerField(min_value=-365, max_value=365, required=False)
-    condition_flag = serializers.CharField(max_length=50, required=False, allow_blank=True)
+    key = _Slug(max_length=_MAX_LENGTH["key"], required=False)
+    title = _Text(max_length=_MAX_LENGTH["title"])
+    guidance = _Text(max_length=_MAX_LENGTH["guidance"], required=False, allow_blank=True)
+    category = _Category(choices=Category.choices)
+    approver_role = _RoleName(allow_null=True, required=False)
+    required_signoffs = _WholeNumber(min_value=services.SIGNOFFS[0], max_value=services.SIGNOFFS[1], required=False)
+    due_offset_days = _WholeNumber(
+        min_value=services.DUE_OFFSET_DAYS[0], max_value=services.DUE_OFFSET_DAYS[1], required=False
+    )
+    condition_flag = _Text(max_length=_MAX_LENGTH["condition_flag"], required=False, allow_blank=True)
 
     class Meta:
         model = TemplateItem
@@ -38,10 +88,10 @@ class TemplateItemSerializer(serializers.ModelSerializer):
             "key", "title", "guidance", "category", "required", "approver_role", "required_signoffs",
             "evidence_required", "due_offset_days", "condition_flag",
         ]  # fmt: skip
-        extra_kwargs = {"guidance": {"max_length": 10000}}
 
 
 class TemplateSectionSerializer(serializers.ModelSerializer):
+    title = _Text(max_length=_MAX_LENGTH["section_title"])
     items = TemplateItemSerializer(many=True)
 
     class Meta:
@@ -50,6 +100,10 @@ class TemplateSectionSerializer(serializers.ModelSerializer):
 
 
 class TemplateSerializer(serializers.ModelSerializer):
+    slug = _Slug(max_length=_MAX_LENGTH["slug"])
+    name = _Text(max_length=_MAX_LENGTH["name"])
+    description = _Text(max_length=_MAX_LENGTH["description"], required=False, allow_blank=True)
+    language = _Text(max_length=_MAX_LENGTH["language"], required=False)
     sections = TemplateSectionSerializer(many=True)
     in_use = serializers.BooleanField(read_only=True, help_text="A release's checklist was made from this version.")
     newest = serializers.BooleanField(read_only=True, help_text="This is the newest version of the slug.")
@@ -61,7 +115,6 @@ class TemplateSerializer(serializers.ModelSerializer):
             "created_at", "sections",
         ]  # fmt: skip
         read_only_fields = ["id", "version", "is_builtin", "in_use", "newest", "created_at"]
-        extra_kwargs = {"description": {"max_length": 5000}}
         # Not DRF's unique-together check on (slug, version): the version is the service's to
         # choose (a taken slug is refused on create, becomes a new version on edit and import),
         # and that check would demand both fields in every request.
@@ -69,27 +122,18 @@ class TemplateSerializer(serializers.ModelSerializer):
 
 
 class TemplateUpdateSerializer(TemplateSerializer):
-    slug = serializers.SlugField(max_length=100, required=False)
+    slug = _Slug(max_length=_MAX_LENGTH["slug"], required=False)
 
 
-def _section(section: dict[str, Any]) -> dict[str, Any]:
-    # A PATCH validates nested sections partially too: what is missing is left out, and the
-    # service names it (a section without a title or items is a field error, not a KeyError).
-    out = dict(section)
-    if "items" in section:
-        out["items"] = [
-            {**item, "approver_role": item["approver_role"].name if item.get("approver_role") else None}
-            for item in section["items"]
-        ]
-    return out
-
-
-def _data(validated: dict[str, Any]) -> dict[str, Any]:
-    """Validated serializer data → the exchange format the services take."""
-    out = {k: v for k, v in validated.items() if k != "sections"}
-    if "sections" in validated:
-        out["sections"] = [_section(section) for section in validated["sections"]]
-    return out
+@contextmanager
+def _errors_nested() -> Iterator[None]:
+    """The service's messages by field path, nested as the serializer's own errors are."""
+    try:
+        yield
+    except Invalid as exc:
+        if not exc.fields:
+            raise
+        raise serializers.ValidationError(nested_errors(exc.fields)) from None
 
 
 def _templates() -> QuerySet[ChecklistTemplate]:
@@ -139,7 +183,8 @@ class TemplateListView(VisibleListView):
     def post(self, request: Request) -> Response:
         data = TemplateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        template = services.template_create(actor=request.user, data=_data(data.validated_data))
+        with _errors_nested():
+            template = services.template_create(actor=request.user, data=data.validated_data)
         return _response(template, status.HTTP_201_CREATED)
 
 
@@ -152,9 +197,11 @@ class TemplateDetailView(APIView):
         template = get_object_or_404(ChecklistTemplate, pk=pk)
         data = TemplateUpdateSerializer(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        merged = {**selectors.template_export_data(template), **_data(data.validated_data)}
+        merged = {**selectors.template_export_data(template), **data.validated_data}
         merged.pop("format", None)
-        return _response(services.template_update(template=template, actor=request.user, data=merged))
+        with _errors_nested():
+            template = services.template_update(template=template, actor=request.user, data=merged)
+        return _response(template)
 
     @extend_schema(
         request=TemplateSerializer,
@@ -201,23 +248,6 @@ class TemplateImportSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="A JSON or YAML file in the export format.")
 
 
-def _refuse_unstorable_text(value: Any, path: str = "", depth: int = 0) -> None:
-    """Imported data is not read through serializer fields: refuse text the database can't
-    hold (NUL, unpaired surrogates), named by the same field path the service uses. Deeper
-    than the exchange format nests, nothing is stored, so nothing is looked at."""
-    if isinstance(value, str):
-        if unstorable_text(value):
-            raise Invalid.field(path or "non_field_errors", "Null characters and unpaired surrogates are not allowed.")
-    elif depth > 6:
-        return
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _refuse_unstorable_text(item, f"{path}.{key}" if path else str(key), depth + 1)
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _refuse_unstorable_text(item, f"{path}[{index}]", depth + 1)
-
-
 class TemplateImportView(APIView):
     parser_classes = [JSONParser, MultiPartParser]
 
@@ -230,22 +260,11 @@ class TemplateImportView(APIView):
     def post(self, request: Request) -> Response:
         upload = request.FILES.get("file") if hasattr(request, "FILES") else None
         if upload is not None:
-            if upload.size and upload.size > exchange.MAX_TEXT:
-                raise Invalid.field("file", "The file is too large.")
-            try:
-                text = upload.read().decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise Invalid.field("file", "The file is not UTF-8 text.") from None
-            name = upload.name or "file"
-            fmt = "json" if name.endswith(".json") else "yaml" if name.endswith((".yaml", ".yml")) else None
-            try:
-                data = exchange.parse(text, fmt=fmt, name=name)
-            except RecursionError:
-                raise Invalid.field("file", f"{name} is nested too deeply.") from None
+            data = exchange.read(upload, name=upload.name or "file")
         else:
             data = request.data
             if not isinstance(data, dict) or not data or request.content_type.startswith("multipart/"):
                 raise Invalid.field("file", "Send the template as a JSON body or upload it as `file`.")
-        _refuse_unstorable_text(data)
+            exchange.refuse_unstorable(data)
         template = services.template_import(actor=request.user, data=data)
         return _response(template, status.HTTP_201_CREATED)

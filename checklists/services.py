@@ -11,7 +11,6 @@ API and the built-in templates in `builtin/`:
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.text import slugify
 
-from config.domain import Conflict, Forbidden, Invalid, storable
+from config.domain import FLAG_HELP, Conflict, Forbidden, Invalid, clean_text, is_flag, storable
 from releases import permissions
 from releases.audit import audit_record
 from releases.models import AuditAction
@@ -29,7 +28,6 @@ from releases.models import AuditAction
 from .models import ROLE_NEEDS_SIGNOFFS, SIGNOFFS_NEED_ROLE, Category, ChecklistTemplate, TemplateItem, TemplateSection
 
 FORMAT = "shipcheck-template/1"
-FLAG_RE = re.compile(r"^[a-z][a-z0-9_]{0,49}$")
 ITEM_DEFAULTS: dict[str, Any] = {
     "guidance": "",
     "required": True,
@@ -39,6 +37,22 @@ ITEM_DEFAULTS: dict[str, Any] = {
     "due_offset_days": 0,
     "condition_flag": "",
 }
+# What template data may hold. template_clean checks it, naming the field path; the API's
+# serializers check only the shape and show these limits in the schema.
+MAX_LENGTH = {
+    "slug": 100,
+    "name": 200,
+    "description": 5000,
+    "language": 10,
+    "section_title": 200,
+    "key": 100,
+    "title": 300,
+    "guidance": 10000,
+    "approver_role": 150,
+    "condition_flag": 50,  # as FLAG_RE allows
+}
+SIGNOFFS = (0, 20)
+DUE_OFFSET_DAYS = (-365, 365)
 MAX_SECTIONS = 100
 MAX_ITEMS = 500
 
@@ -53,21 +67,24 @@ class TemplateModels:
     group: Any = Group
 
 
-def _str(value: Any, *, path: str, errors: dict[str, list[str]], max_length: int, required: bool) -> str:
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        errors.setdefault(path, []).append("Must be a string.")
-        return ""
-    value = value.strip()
-    if not storable(value):
-        errors.setdefault(path, []).append("Contains characters that can't be stored (NUL or unpaired surrogates).")
-        return ""
-    if required and not value:
-        errors.setdefault(path, []).append("This field is required.")
-    if len(value) > max_length:
-        errors.setdefault(path, []).append(f"At most {max_length} characters.")
-    return value
+class _Errors(dict[str, list[str]]):
+    """Every message by field path (`sections[0].items[2].category`), not just the first."""
+
+    def add(self, path: str, message: str) -> None:
+        self.setdefault(path, []).append(message)
+
+    def text(self, value: Any, *, path: str, max_length: int, required: bool = False) -> str:
+        """clean_text, its message kept under the field path instead of raised."""
+        try:
+            return clean_text(path, value, max_length=max_length, required=required)
+        except Invalid as exc:
+            for message in exc.fields[path]:
+                self.add(path, message)
+            return value.strip() if isinstance(value, str) and storable(value) else ""
+
+
+def _whole_number(value: Any, bounds: tuple[int, int]) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and bounds[0] <= value <= bounds[1]
 
 
 def template_clean(data: Any, *, known_roles: set[str] | None = None) -> dict[str, Any]:
@@ -79,121 +96,139 @@ def template_clean(data: Any, *, known_roles: set[str] | None = None) -> dict[st
     """
     if known_roles is None:
         known_roles = set(Group.objects.values_list("name", flat=True))
-    errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
         raise Invalid.field("non_field_errors", "Template data must be an object.")
+    errors = _Errors()
     fmt = data.get("format", FORMAT)
     if fmt != FORMAT:
-        errors["format"] = [f"Unknown format {fmt!r}; expected {FORMAT!r}."]
-    clean: dict[str, Any] = {"format": FORMAT}
-    clean["slug"] = _str(data.get("slug"), path="slug", errors=errors, max_length=100, required=True)
-    if clean["slug"] and slugify(clean["slug"]) != clean["slug"]:
-        errors.setdefault("slug", []).append("Use lowercase letters, digits and hyphens.")
-    clean["name"] = _str(data.get("name"), path="name", errors=errors, max_length=200, required=True)
-    clean["description"] = _str(
-        data.get("description"), path="description", errors=errors, max_length=5000, required=False
-    )
-    clean["language"] = _str(data.get("language") or "en", path="language", errors=errors, max_length=10, required=True)
-    sections = data.get("sections")
+        errors.add("format", f"Unknown format {fmt!r}; expected {FORMAT!r}.")
+    clean: dict[str, Any] = {"format": FORMAT, **_clean_heading(data, errors)}
+    clean["sections"] = _clean_sections(data.get("sections"), errors, known_roles=known_roles)
+    if errors:
+        raise Invalid("The template is not valid.", code="invalid_template", fields=dict(errors))
+    return clean
+
+
+def _clean_heading(data: dict[str, Any], errors: _Errors) -> dict[str, str]:
+    slug = errors.text(data.get("slug"), path="slug", max_length=MAX_LENGTH["slug"], required=True)
+    if slug and slugify(slug) != slug:
+        errors.add("slug", "Use lowercase letters, digits and hyphens.")
+    return {
+        "slug": slug,
+        "name": errors.text(data.get("name"), path="name", max_length=MAX_LENGTH["name"], required=True),
+        "description": errors.text(data.get("description"), path="description", max_length=MAX_LENGTH["description"]),
+        "language": errors.text(
+            data.get("language") or "en", path="language", max_length=MAX_LENGTH["language"], required=True
+        ),
+    }
+
+
+def _clean_sections(sections: Any, errors: _Errors, *, known_roles: set[str]) -> list[dict[str, Any]]:
     if not isinstance(sections, list):
-        errors.setdefault("sections", []).append("A list of sections, each with a title and items.")
-        sections = []
-    elif not sections:
-        errors.setdefault("sections", []).append("A template needs at least one section.")
+        errors.add("sections", "A list of sections, each with a title and items.")
+        return []
+    if not sections:
+        errors.add("sections", "A template needs at least one section.")
     if len(sections) > MAX_SECTIONS:
-        errors.setdefault("sections", []).append(f"At most {MAX_SECTIONS} sections.")
-        sections = []
-    categories = set(Category.values)
+        errors.add("sections", f"At most {MAX_SECTIONS} sections.")
+        return []
     keys: set[str] = set()
     clean_sections = []
     total = 0
     for s_index, section in enumerate(sections):
-        s_path = f"sections[{s_index}]"
+        path = f"sections[{s_index}]"
         if not isinstance(section, dict):
-            errors.setdefault(s_path, []).append("Must be an object.")
+            errors.add(path, "Must be an object.")
             continue
-        title = _str(section.get("title"), path=f"{s_path}.title", errors=errors, max_length=200, required=True)
+        title = errors.text(
+            section.get("title"), path=f"{path}.title", max_length=MAX_LENGTH["section_title"], required=True
+        )
         items = section.get("items")
         if not isinstance(items, list):
-            errors.setdefault(f"{s_path}.items", []).append("Must be a list.")
+            errors.add(f"{path}.items", "Must be a list.")
             items = []
         total += len(items)
         if total > MAX_ITEMS:
-            errors.setdefault("sections", []).append(f"At most {MAX_ITEMS} items in a template.")
+            errors.add("sections", f"At most {MAX_ITEMS} items in a template.")
             break
-        clean_items = []
-        for i_index, item in enumerate(items):
-            path = f"{s_path}.items[{i_index}]"
-            if not isinstance(item, dict):
-                errors.setdefault(path, []).append("Must be an object.")
-                continue
-            row = {**ITEM_DEFAULTS, **item}
-            out: dict[str, Any] = {}
-            out["title"] = _str(
-                row.get("title"),
-                path=f"{path}.title",
-                errors=errors,
-                max_length=300,
-                required=True,
-            )
-            key = row.get("key") or slugify(out["title"])[:100]
-            if not isinstance(key, str) or slugify(key) != key or not key:
-                errors.setdefault(f"{path}.key", []).append("Use lowercase letters, digits and hyphens.")
-            elif len(key) > 100:
-                errors.setdefault(f"{path}.key", []).append("At most 100 characters.")
-            elif key in keys:
-                errors.setdefault(f"{path}.key", []).append(f"Key {key!r} is used twice.")
-            keys.add(str(key))
-            out["key"] = key
-            out["guidance"] = _str(
-                row["guidance"], path=f"{path}.guidance", errors=errors, max_length=10000, required=False
-            )
-            if not isinstance(row.get("category"), str) or row.get("category") not in categories:
-                errors.setdefault(f"{path}.category", []).append(
-                    f"Unknown category {row.get('category')!r}; one of: {', '.join(sorted(categories))}."
-                )
-            out["category"] = row.get("category")
-            for flag_name in ("required", "evidence_required"):
-                if not isinstance(row[flag_name], bool):
-                    errors.setdefault(f"{path}.{flag_name}", []).append("Must be true or false.")
-                out[flag_name] = row[flag_name]
-            role = row["approver_role"]
-            if role in ("", None):
-                role = None
-            elif not isinstance(role, str) or len(role) > 150 or not storable(role):
-                errors.setdefault(f"{path}.approver_role", []).append("Must be an approver role's name.")
-            elif role not in known_roles:
-                errors.setdefault(f"{path}.approver_role", []).append(
-                    f"Unknown approver role {role!r}; one of: {', '.join(sorted(known_roles))}. "
-                    "An administrator adds roles (groups) in the admin."
-                )
-            out["approver_role"] = role
-            signoffs = row["required_signoffs"]
-            if isinstance(signoffs, bool) or not isinstance(signoffs, int) or not 0 <= signoffs <= 20:
-                errors.setdefault(f"{path}.required_signoffs", []).append("A whole number from 0 to 20.")
-            elif signoffs > 0 and role is None:
-                errors.setdefault(f"{path}.approver_role", []).append(SIGNOFFS_NEED_ROLE)
-            elif signoffs == 0 and role is not None:
-                errors.setdefault(f"{path}.required_signoffs", []).append(ROLE_NEEDS_SIGNOFFS)
-            out["required_signoffs"] = signoffs
-            offset = row["due_offset_days"]
-            if offset is None:
-                offset = 0
-            if isinstance(offset, bool) or not isinstance(offset, int) or not -365 <= offset <= 365:
-                errors.setdefault(f"{path}.due_offset_days", []).append("A whole number of days from -365 to 365.")
-            out["due_offset_days"] = offset
-            flag = "" if row["condition_flag"] is None else row["condition_flag"]
-            if not isinstance(flag, str) or (flag and not FLAG_RE.fullmatch(flag)):
-                errors.setdefault(f"{path}.condition_flag", []).append(
-                    "A flag name: lowercase letters, digits and underscores."
-                )
-            out["condition_flag"] = flag
-            clean_items.append(out)
-        clean_sections.append({"title": title, "items": clean_items})
-    clean["sections"] = clean_sections
-    if errors:
-        raise Invalid("The template is not valid.", code="invalid_template", fields=errors)
-    return clean
+        clean_items = [
+            _clean_item(item, f"{path}.items[{i_index}]", errors, keys=keys, known_roles=known_roles)
+            for i_index, item in enumerate(items)
+        ]
+        clean_sections.append({"title": title, "items": [item for item in clean_items if item is not None]})
+    return clean_sections
+
+
+def _clean_item(
+    item: Any, path: str, errors: _Errors, *, keys: set[str], known_roles: set[str]
+) -> dict[str, Any] | None:
+    """One item, None when it isn't an object."""
+    if not isinstance(item, dict):
+        errors.add(path, "Must be an object.")
+        return None
+    row = {**ITEM_DEFAULTS, **item}
+    out: dict[str, Any] = {}
+    out["title"] = errors.text(row.get("title"), path=f"{path}.title", max_length=MAX_LENGTH["title"], required=True)
+    out["key"] = row.get("key") or slugify(out["title"])[: MAX_LENGTH["key"]]
+    if row.get("key") or f"{path}.title" not in errors:  # else the title's message says what to fix
+        _clean_key(out["key"], f"{path}.key", errors, keys)
+    out["guidance"] = errors.text(row["guidance"], path=f"{path}.guidance", max_length=MAX_LENGTH["guidance"])
+    out["category"] = row.get("category")
+    if not isinstance(out["category"], str) or out["category"] not in Category.values:
+        errors.add(
+            f"{path}.category",
+            f"Unknown category {out['category']!r}; one of: {', '.join(sorted(Category.values))}.",
+        )
+    for name in ("required", "evidence_required"):
+        out[name] = row[name]
+        if not isinstance(out[name], bool):
+            errors.add(f"{path}.{name}", "Must be true or false.")
+    out["approver_role"] = _clean_role(row["approver_role"], f"{path}.approver_role", errors, known_roles)
+    out["required_signoffs"] = _clean_signoffs(row["required_signoffs"], out["approver_role"], path, errors)
+    out["due_offset_days"] = 0 if row["due_offset_days"] is None else row["due_offset_days"]
+    if not _whole_number(out["due_offset_days"], DUE_OFFSET_DAYS):
+        errors.add(f"{path}.due_offset_days", "A whole number of days from {} to {}.".format(*DUE_OFFSET_DAYS))
+    out["condition_flag"] = "" if row["condition_flag"] is None else row["condition_flag"]
+    if out["condition_flag"] != "" and not is_flag(out["condition_flag"]):
+        errors.add(f"{path}.condition_flag", f"A flag name: {FLAG_HELP}.")
+    return out
+
+
+def _clean_key(key: Any, path: str, errors: _Errors, keys: set[str]) -> None:
+    """An item's key (what a release upgrading to a newer version matches its items by),
+    not among `keys`, which it joins."""
+    if not isinstance(key, str) or slugify(key) != key or not key:
+        errors.add(path, "Use lowercase letters, digits and hyphens.")
+    elif len(key) > MAX_LENGTH["key"]:
+        errors.add(path, f"At most {MAX_LENGTH['key']} characters.")
+    elif key in keys:
+        errors.add(path, f"Key {key!r} is used twice.")
+    keys.add(str(key))
+
+
+def _clean_role(role: Any, path: str, errors: _Errors, known_roles: set[str]) -> Any:
+    if role in ("", None):
+        return None
+    if not isinstance(role, str) or len(role) > MAX_LENGTH["approver_role"] or not storable(role):
+        errors.add(path, "Must be an approver role's name.")
+    elif role not in known_roles:
+        errors.add(
+            path,
+            f"Unknown approver role {role!r}; one of: {', '.join(sorted(known_roles))}. "
+            "An administrator adds roles (groups) in the admin.",
+        )
+    return role
+
+
+def _clean_signoffs(signoffs: Any, role: Any, path: str, errors: _Errors) -> Any:
+    """The number of sign-offs, and the rule that binds it to the approver role."""
+    if not _whole_number(signoffs, SIGNOFFS):
+        errors.add(f"{path}.required_signoffs", "A whole number from {} to {}.".format(*SIGNOFFS))
+    elif signoffs > 0 and role is None:
+        errors.add(f"{path}.approver_role", SIGNOFFS_NEED_ROLE)
+    elif signoffs == 0 and role is not None:
+        errors.add(f"{path}.required_signoffs", ROLE_NEEDS_SIGNOFFS)
+    return signoffs
 
 
 def template_write_rows(

@@ -4,6 +4,7 @@ fields, the token endpoint, error-response documentation, and the health endpoin
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import django_filters
@@ -17,8 +18,6 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.defaults import page_not_found
 from django_filters.fields import IsoDateTimeField
@@ -31,7 +30,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from config.domain import DomainError
+from config.domain import DomainError, naive_time_text, storable
 from config.drf import JSONParser, Pagination
 
 __all__ = ["JSONParser", "Pagination"]
@@ -67,15 +66,29 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
-def _naive_time_text(value: Any) -> bool:
-    """A date-time written without a time zone (which we refuse rather than guess)."""
-    if not isinstance(value, str):
-        return False
-    try:
-        parsed = parse_datetime(value.strip())
-    except ValueError:
-        return False
-    return parsed is not None and timezone.is_naive(parsed)
+_PATH_STEP = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def nested_errors(fields: dict[str, list[str]]) -> dict[str | int, Any]:
+    """A service's messages by field path (`sections[0].items[2].category`), nested the way DRF
+    nests a nested serializer's: {"sections": {0: {"items": {2: {"category": [...]}}}}}. For an
+    endpoint whose other 400s come from such a serializer. Messages about a list or object
+    that also has messages inside go under its `non_field_errors`, as DRF puts them."""
+    tree: dict[str | int, Any] = {}
+    for path, messages in fields.items():
+        steps: list[str | int] = [int(index) if index else name for index, name in _PATH_STEP.findall(path)]
+        node = tree
+        for step in steps[:-1]:
+            child = node.setdefault(step, {})
+            if isinstance(child, list):
+                child = node[step] = {"non_field_errors": child}
+            node = child
+        leaf = node.get(steps[-1])
+        if isinstance(leaf, dict):
+            leaf.setdefault("non_field_errors", []).extend(messages)
+        else:
+            node.setdefault(steps[-1], []).extend(messages)
+    return tree
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -84,7 +97,7 @@ class AwareDateTimeField(serializers.DateTimeField):
     default_error_messages = {"naive": "Give the time with a time zone offset (e.g. 2026-12-01T09:00:00+01:00)."}
 
     def to_internal_value(self, value: Any) -> dt.datetime:
-        if _naive_time_text(value):
+        if naive_time_text(value):
             self.fail("naive")
         result = super().to_internal_value(value)
         if isinstance(result, dt.datetime) and not (dt.datetime(1900, 1, 1, tzinfo=dt.UTC) <= result):
@@ -96,7 +109,7 @@ class _UTCIsoDateTimeField(IsoDateTimeField):
     default_error_messages = {"naive": AwareDateTimeField.default_error_messages["naive"]}
 
     def to_python(self, value: Any) -> dt.datetime | None:
-        if _naive_time_text(value):
+        if naive_time_text(value):
             raise DjangoValidationError(self.error_messages["naive"], code="naive")
         result = super().to_python(value)
         if result is None:
@@ -173,11 +186,6 @@ class UserRefField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-def unstorable_text(value: str) -> bool:
-    """Text PostgreSQL can't hold: a NUL character or an unpaired surrogate."""
-    return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
-
-
 class RoleField(serializers.SlugRelatedField):
     """An approver role (a group) by its name."""
 
@@ -191,7 +199,7 @@ class RoleField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str) and unstorable_text(data):  # the lookup itself would fail in the database
+        if isinstance(data, str) and not storable(data):  # the lookup itself would fail in the database
             self.fail("invalid")
         return super().to_internal_value(data)
 

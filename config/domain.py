@@ -108,7 +108,7 @@ def clean_text(name: str, value: Any, *, max_length: int, required: bool = False
         raise Invalid.field(name, "Must be text.")
     value = value.strip()
     if not storable(value):
-        raise Invalid.field(name, "Contains characters that can't be stored (NUL or unpaired surrogates).")
+        raise Invalid.field(name, UNSTORABLE)
     if required and not value:
         raise Invalid.field(name, "This field is required.", code="required")
     if len(value) > max_length:
@@ -160,6 +160,9 @@ FILE_FORMATS = {".json": "json", ".yaml": "yaml", ".yml": "yaml"}
 def format_from_name(name: str) -> str | None:
     """'json' or 'yaml' by the file name's suffix (None when it names neither)."""
     return FILE_FORMATS.get(PurePath(name).suffix.lower())
+
+
+UNSTORABLE = "Contains characters that can't be stored (NUL or unpaired surrogates)."
 
 
 def storable(value: str) -> bool:

@@ -35,7 +35,7 @@ class ProjectSerializer(FastRead, serializers.ModelSerializer):
 
 class ProjectCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=100, required=False, allow_blank=True, default="")
+    slug = serializers.SlugField(max_length=100, required=False, allow_blank=True, help_text="From the name if blank.")
     description = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
 
 

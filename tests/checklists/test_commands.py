@@ -258,3 +258,45 @@ def test_export_of_an_unknown_slug_lists_the_known_ones():
 def test_export_of_an_unknown_version_lists_the_versions():
     with pytest.raises(CommandError, match=r"Template 'deployment-plan' has no version 7; it has: 1\."):
         export("deployment-plan", "--version", "7")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "content"), [("deep.json", "[" * 100_000), ("deep.yaml", "[" * 100_000)])
+def test_import_of_a_file_nested_too_deeply_says_so(name, content, admin_user, tmp_path):
+    path = tmp_path / name
+    path.write_text(content + "]" * 100_000, encoding="utf-8")
+
+    with pytest.raises(CommandError, match=r"deep\.(json|yaml) is nested too deeply\."):
+        import_file(path)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["plan.json", "plan.YML"])
+def test_import_reads_utf8_with_a_byte_order_mark(name, admin_user, tmp_path):
+    data = json.loads(export("deployment-plan"))
+    text = json.dumps(data) if name.endswith(".json") else yaml.safe_dump(data, allow_unicode=True)
+    path = tmp_path / name
+    path.write_bytes("\ufeff".encode() + text.encode())
+
+    assert "Imported deployment-plan v2 (13 items)" in import_file(path)
+
+
+@pytest.mark.django_db
+def test_import_of_text_the_database_cant_store_names_the_field(admin_user, tmp_path):
+    data = json.loads(export("deployment-plan"))
+    data["sections"][0]["items"][1]["title"] = "Smoke\x00test"
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    with pytest.raises(CommandError, match=r"sections\[0\]\.items\[1\]\.title: Contains characters that can't"):
+        import_file(path)
+    assert ChecklistTemplate.objects.filter(slug="deployment-plan").count() == 1
+
+
+@pytest.mark.django_db
+def test_import_of_a_file_that_is_not_utf8_says_so(admin_user, tmp_path):
+    path = tmp_path / "latin.yaml"
+    path.write_bytes("name: Nasazení\n".encode("latin-1"))
+
+    with pytest.raises(CommandError, match=r"latin\.yaml is not UTF-8 text\."):
+        import_file(path)

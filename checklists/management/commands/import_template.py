@@ -15,9 +15,6 @@ from checklists import exchange
 from checklists.services import template_import
 from config.domain import DomainError
 
-JSON_SUFFIXES = {".json"}
-YAML_SUFFIXES = {".yaml", ".yml"}
-
 
 class Command(BaseCommand):
     help = "Import a checklist template from a JSON or YAML file (a new version when the slug exists)."
@@ -33,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         name = options["file"]
-        data = parse(read(name), name)
+        data = read(name)
         actor = _actor(options["username"])
         try:
             template = template_import(actor=actor, data=data)
@@ -44,36 +41,35 @@ class Command(BaseCommand):
         )
 
 
-def read(name: str) -> str:
-    if name == "-":
-        return sys.stdin.read()
+def read(name: str) -> Any:
+    """The template data in the file (exchange.read checks it); '-' is standard input."""
     try:
-        return Path(name).read_text(encoding="utf-8-sig")
+        if name == "-":
+            return exchange.read(sys.stdin.buffer, name=name)
+        with Path(name).open("rb") as file:
+            return exchange.read(file, name=name)
     except FileNotFoundError:
         raise CommandError(f"No such file: {name}") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{name} is not UTF-8 text.") from None
     except OSError as exc:
         raise CommandError(f"Can't read {name}: {exc.strerror or exc}") from None
-
-
-def parse(text: str, name: str) -> Any:
-    """JSON or YAML by the file's extension; without a known one, text starting with `{` is JSON."""
-    suffix = Path(name).suffix.lower()
-    fmt = "json" if suffix in JSON_SUFFIXES else "yaml" if suffix in YAML_SUFFIXES else None
-    try:
-        return exchange.parse(text, fmt=fmt, name=name)
     except DomainError as exc:
-        raise CommandError(" ".join(" ".join(m) for m in exc.fields.values()) or exc.message) from None
+        raise CommandError(describe(exc, name)) from None
 
 
 def describe(exc: DomainError, name: str) -> str:
-    """The error with one line per field problem, e.g. `sections[0].items[2].category: ...`."""
-    lines = [f"{name}: {exc.message}"]
-    for field, messages in exc.fields.items():
-        lines.extend(f"  {field}: {message}" for message in messages)
-    lines.extend(f"  {f['message']}" for f in exc.failures)
-    return "\n".join(lines)
+    """The error with one line per problem, e.g. `sections[0].items[2].category: ...`; a
+    problem with the file itself (its message names the file) on its own."""
+    if list(exc.fields) == ["file"]:
+        return " ".join(exc.fields["file"])
+    problems = [
+        message if field == "non_field_errors" else f"{field}: {message}"
+        for field, messages in exc.fields.items()
+        for message in messages
+    ]
+    problems += [f["message"] for f in exc.failures]
+    if len(problems) == 1 and problems[0].endswith(exc.message):
+        return f"{name}: {problems[0]}"
+    return "\n".join([f"{name}: {exc.message}", *(f"  {problem}" for problem in problems)])
 
 
 def _actor(username: str | None) -> Any:
