@@ -68,20 +68,22 @@ class ChecklistItem(models.Model):
     revision = models.PositiveIntegerField(default=1)
     completion_seq = models.PositiveIntegerField(default=0)
     is_adhoc = models.BooleanField(default=False)
-    # When a person last changed it (edited, assigned, worked or signed it). Never set, the
-    # item is as its template made it: a template upgrade or an unset flag may replace or
-    # remove it.
+    # When a person last changed it (edited, assigned or worked it; a sign-off needs it
+    # worked). Never set and never signed, the item is as its template made it: a template
+    # upgrade or an unset flag may replace or remove it.
     edited_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     # Sign-off status, kept by the services in the same transaction as every change that
-    # moves it (approvals.status), computed through the one SQL definition in
+    # moves it (approvals.services.status), computed through the one SQL definition in
     # approvals.selectors; `manage.py check_readiness` recomputes and compares.
-    valid_approvals = models.PositiveSmallIntegerField(default=0, editable=False)
-    has_rejection = models.BooleanField(default=False, editable=False)
-    is_signed = models.BooleanField(default=False, editable=False)
-    is_ready = models.BooleanField(default=False, editable=False)
+    # (Database defaults too, so that a process of the version before these columns can
+    # still insert rows while a deploy rolls out; `check_readiness --fix` after it.)
+    valid_approvals = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    has_rejection = models.BooleanField(default=False, db_default=False, editable=False)
+    is_signed = models.BooleanField(default=False, db_default=False, editable=False)
+    is_ready = models.BooleanField(default=False, db_default=False, editable=False)
 
     class Meta:
         ordering = ["order", "id"]

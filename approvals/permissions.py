@@ -27,7 +27,7 @@ def access_item(
     qs = queryset if queryset is not None else ChecklistItem.objects.select_related("release")
     item = qs.filter(pk=pk, release__in=visible).first()
     if item is None:
-        raise NotFound("Item not found.", code="not_found")
+        raise NotFound("Not found.", code="not_found")
     if manage and not release_permissions.can_manage_release(user, item.release):
         raise Forbidden("Only the release's managers can do this.", code="not_release_manager")
     return item
@@ -38,7 +38,7 @@ def access_signoff(user: AnyUser, pk: Any, *, queryset: QuerySet[SignOff] | None
     qs = queryset if queryset is not None else SignOff.objects.select_related("item__release")
     signoff = qs.filter(pk=pk, item__release__in=visible).first()
     if signoff is None:
-        raise NotFound("Sign-off not found.", code="not_found")
+        raise NotFound("Not found.", code="not_found")
     return signoff
 
 
@@ -52,7 +52,7 @@ def delegations_visible_to(user: AnyUser) -> QuerySet[Delegation]:
 def access_delegation(user: AnyUser, pk: Any) -> Delegation:
     delegation = delegations_visible_to(user).filter(pk=pk).first()
     if delegation is None:
-        raise NotFound("Delegation not found.", code="not_found")
+        raise NotFound("Not found.", code="not_found")
     return delegation
 
 

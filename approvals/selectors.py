@@ -3,7 +3,7 @@ item's sign-off status.
 
 The status rules (`counting_approval_q`, `standing_rejection_q`, `signed_q`, `finished_q`)
 are written once, here. The services store their result on each item and release through
-`approvals.status` (in the same transaction as the change); `computed_status` evaluates
+`approvals.services.status` (in the same transaction as the change); `computed_status` evaluates
 them afresh for `manage.py check_readiness`. Lists read the stored columns.
 """
 
@@ -40,6 +40,10 @@ from .permissions import delegations_visible_to
 
 State = ChecklistItem.State
 STATUS_FIELDS = ("valid_approvals", "has_rejection", "is_signed", "is_ready")
+# Separation of duties: who is involved in an item (its assignee and whoever completed it),
+# and so can't sign it off (refused when signing) nor count (when counting), unless the
+# release relaxes the rule.
+INVOLVED = ("assignee_id", "completed_by_id")
 
 
 # --- the status rules ------------------------------------------------------------------------
@@ -51,9 +55,10 @@ def counting_approval_q(item_column: Callable[[str], Any]) -> Q:
     current assignee or whoever completed it, unless the release relaxes the rule.
     `item_column(name)` names the item's column: OuterRef(name) in a subquery from the item,
     F("item__" + name) on sign-offs."""
-    assignee = Coalesce(item_column("assignee_id"), Value(0))
-    completer = Coalesce(item_column("completed_by_id"), Value(0))
-    involved = Q(approver_id=assignee) | Q(signed_by_id=assignee) | Q(approver_id=completer) | Q(signed_by_id=completer)
+    involved = Q()
+    for column in INVOLVED:
+        person = Coalesce(item_column(column), Value(0))
+        involved |= Q(approver_id=person) | Q(signed_by_id=person)
     given_now = Q(decision=SignOff.Decision.APPROVE, revoked_at__isnull=True, item_revision=item_column("revision"))
     return given_now & (Q(item__release__allow_self_signoff=True) | ~involved)
 
@@ -142,6 +147,17 @@ def computed_status(qs: QuerySet[ChecklistItem]) -> QuerySet[ChecklistItem]:
     ).annotate(computed_is_signed=signed_expr(**names), computed_is_ready=ready_expr(**names))
 
 
+def required_counts(items: QuerySet[ChecklistItem], *, ready: str = "is_ready") -> QuerySet[Any]:
+    """Per release of `items`: `total` required items and `ready` ones (by the stored column,
+    or the annotation of the same meaning named here)."""
+    return (
+        items.filter(required=True)
+        .order_by()
+        .values("release")
+        .annotate(total=Count("pk"), ready=Count("pk", filter=Q(**{ready: True})))
+    )
+
+
 def readiness_percent(*, ready: int, total: int) -> int:
     """Required items done and signed, in percent (0 without required items)."""
     return ready * 100 // total if total else 0
@@ -161,12 +177,12 @@ def status_drift() -> QuerySet[ChecklistItem]:
 def readiness_drift() -> list[dict[str, Any]]:
     """Releases whose stored readiness differs from what their items' computed status gives:
     each with the stored and the computed (required_total, required_ready, readiness)."""
-    required = computed_status(ChecklistItem.objects.filter(release=OuterRef("pk"), required=True)).order_by()
-    counts = required.values("release").annotate(n=Count("pk"))
-    ready = required.filter(Q(computed_is_ready=True)).values("release").annotate(n=Count("pk"))
+    counts = required_counts(
+        computed_status(ChecklistItem.objects.filter(release=OuterRef("pk"))), ready="computed_is_ready"
+    )
     rows = Release.objects.annotate(
-        computed_total=Coalesce(Subquery(counts.values("n"), output_field=IntegerField()), Value(0)),
-        computed_ready=Coalesce(Subquery(ready.values("n"), output_field=IntegerField()), Value(0)),
+        computed_total=Coalesce(Subquery(counts.values("total"), output_field=IntegerField()), Value(0)),
+        computed_ready=Coalesce(Subquery(counts.values("ready"), output_field=IntegerField()), Value(0)),
     ).values("pk", "required_total", "required_ready", "readiness", "computed_total", "computed_ready")
     out = []
     for row in rows.order_by("pk"):
@@ -217,8 +233,9 @@ def required_items_not_ready(release_id: int) -> QuerySet[ChecklistItem]:
         "-created_at", "-id"
     )
     stale = (
-        SignOff.objects.filter(item=OuterRef("pk"), decision=SignOff.Decision.APPROVE, revoked_at__isnull=True)
-        .exclude(item_revision=OuterRef("revision"))
+        SignOff.objects.filter(
+            stale_signoff_q(_on_item), item=OuterRef("pk"), decision=SignOff.Decision.APPROVE, revoked_at__isnull=True
+        )
         .order_by()
         .values("item")
         .annotate(c=Count("pk"))

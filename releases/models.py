@@ -87,10 +87,10 @@ class Release(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Readiness: required items done and signed / required items, and the percentage lists
     # show and sort by. Kept by the services in the same transaction as every change that
-    # moves it (approvals.status); `manage.py check_readiness` recomputes and compares.
-    required_total = models.PositiveIntegerField(default=0, editable=False)
-    required_ready = models.PositiveIntegerField(default=0, editable=False)
-    readiness = models.PositiveSmallIntegerField(default=0, editable=False)
+    # moves it (approvals.services.status); `manage.py check_readiness` recomputes and compares.
+    required_total = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    required_ready = models.PositiveIntegerField(default=0, db_default=0, editable=False)
+    readiness = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["-go_live_at", "-id"]

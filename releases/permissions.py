@@ -116,7 +116,7 @@ def access_release(
     manage it."""
     found = releases_visible_to(user, queryset).filter(pk=pk).first()
     if found is None:
-        raise NotFound("Release not found.", code="not_found")
+        raise NotFound("Not found.", code="not_found")
     if manage and not can_manage_release(user, found):
         raise Forbidden("Only the release's managers can do this.", code="not_release_manager")
     return found
@@ -125,7 +125,7 @@ def access_release(
 def access_phase(user: AnyUser | None, pk: Any) -> Phase:
     phase = Phase.objects.filter(pk=pk, release__in=releases_visible_to(user)).select_related("release").first()
     if phase is None:
-        raise NotFound("Phase not found.", code="not_found")
+        raise NotFound("Not found.", code="not_found")
     return phase
 
 
@@ -172,7 +172,7 @@ def access_project(
         .first()
     )
     if found is None:
-        raise NotFound("Project not found.", code="not_found")
+        raise NotFound("Not found.", code="not_found")
     if admin:
         check_project_admin(user, found)
     return found
@@ -197,7 +197,7 @@ def freeze_windows_visible_to(user: AnyUser | None) -> QuerySet[FreezeWindow]:
 def access_freeze_window(user: AnyUser | None, pk: Any) -> FreezeWindow:
     window = freeze_windows_visible_to(user).filter(pk=pk).first()
     if window is None:
-        raise NotFound("Freeze window not found.", code="not_found")
+        raise NotFound("Not found.", code="not_found")
     return window
 
 

@@ -2,7 +2,7 @@
 to work when it no longer has it. Both the transition to `approved` and every change that
 can undo readiness (an item changed, a sign-off rejected or revoked, a template upgraded)
 read the conditions here, from the status the services keep on each item and release
-(approvals.status, computed through approvals.selectors)."""
+(approvals.services.status, computed through approvals.selectors)."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def _item_failures(item: Any) -> list[dict[str, Any]]:
                 **about,
             )
         )
-    elif item.needs_signoff and item.valid_approvals < item.required_signoffs:
+    elif not item.is_signed:
         role, stale = item.approver_role_name or "?", item.stale_approvals
         note = f"; {stale} earlier approval(s) went stale when the item changed" if stale else ""
         out.append(

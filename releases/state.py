@@ -57,11 +57,19 @@ def release_set_state(
     )
 
 
-def require_not_closed(release: Release, *, what: str = "it") -> None:
-    """Nothing about a completed, cancelled or rolled-back release changes any more."""
+def require_not_closed(release: Release, *, message: str = "", state_failure: bool = False) -> None:
+    """Nothing about a completed, cancelled or rolled-back release changes any more: a
+    Conflict with `message` (or one naming the state), and with `state_failure` a failure
+    naming the state."""
     if release.state in Release.CLOSED_STATES:
         raise Conflict(
-            f"The release is {release.get_state_display().lower()}; {what} can't change.",
+            message or f"The release is {release.state}; it can't change.",
             code="release_closed",
-            failures=[failure("release_closed", f"Release state is {release.state}.")],
+            failures=[failure("release_closed", f"Release state is {release.state}.")] if state_failure else None,
         )
+
+
+def lock_release(release: Release) -> Release:
+    """The release row, locked: every write to a release or its checklist takes this lock
+    first (then an item's), so item writes, sign-offs and the go/no-go never interleave."""
+    return Release.objects.select_for_update().get(pk=release.pk)

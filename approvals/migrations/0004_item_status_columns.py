@@ -16,7 +16,10 @@ def backfill(apps, schema_editor):
 
     item_model = apps.get_model("approvals", "ChecklistItem")
     event_model = apps.get_model("releases", "AuditEvent")
-    edited = event_model.objects.filter(target_type="approvals.checklistitem", action__in=ITEM_EDIT_EVENTS)
+    # A person's edits; not those a template upgrade made (their `after` names the template).
+    edited = event_model.objects.filter(target_type="approvals.checklistitem", action__in=ITEM_EDIT_EVENTS).exclude(
+        action="item.updated", after__has_key="template"
+    )
     touched = Q(revision__gt=1) | ~Q(state="open") | Q(assignee__isnull=False) | ~Q(evidence_url="") | ~Q(note="")
     item_model.objects.filter(touched | Q(pk__in=edited.values("target_id"))).update(edited_at=timezone.now())
     status_store_all(
@@ -44,22 +47,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="checklistitem",
             name="has_rejection",
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(db_default=False, default=False, editable=False),
         ),
         migrations.AddField(
             model_name="checklistitem",
             name="is_ready",
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(db_default=False, default=False, editable=False),
         ),
         migrations.AddField(
             model_name="checklistitem",
             name="is_signed",
-            field=models.BooleanField(default=False, editable=False),
+            field=models.BooleanField(db_default=False, default=False, editable=False),
         ),
         migrations.AddField(
             model_name="checklistitem",
             name="valid_approvals",
-            field=models.PositiveSmallIntegerField(default=0, editable=False),
+            field=models.PositiveSmallIntegerField(db_default=0, default=0, editable=False),
         ),
         migrations.AddIndex(
             model_name="checklistitem",

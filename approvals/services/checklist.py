@@ -13,9 +13,10 @@ from config.domain import Conflict, failure
 from releases.audit import audit_record
 from releases.models import AuditAction, Release, ReleaseTemplate
 from releases.permissions import check_release
+from releases.state import lock_release
 
 from ..models import ChecklistItem
-from .common import due_at, lock_release, next_order
+from .common import due_at, next_order
 from .status import checklist_refresh
 
 
@@ -49,15 +50,10 @@ def untouched(item: ChecklistItem) -> bool:
     return item.edited_at is None and not item.signoffs.exists()
 
 
-def item_remove(item: ChecklistItem, *, actor: User, release: Release, why: dict[str, Any]) -> None:
-    audit_record(
-        action=AuditAction.ITEM_REMOVED,
-        actor=actor,
-        target=item,
-        release=release,
-        before={"title": item.title, "condition_flag": item.condition_flag or None},
-        after=why,
-    )
+def item_remove(
+    item: ChecklistItem, *, actor: User, release: Release, before: dict[str, Any], after: dict[str, Any] | None
+) -> None:
+    audit_record(action=AuditAction.ITEM_REMOVED, actor=actor, target=item, release=release, before=before, after=after)
     item.delete()
 
 
@@ -123,7 +119,8 @@ def checklist_sync_flags(*, release: Release, actor: User) -> dict[str, int]:
     removed = 0
     for item in release.items.exclude(condition_flag="").exclude(condition_flag__in=flags):
         if untouched(item):
-            item_remove(item, actor=actor, release=release, why={"flags": sorted(flags)})
+            before = {"title": item.title, "condition_flag": item.condition_flag}
+            item_remove(item, actor=actor, release=release, before=before, after=None)
             removed += 1
     checklist_refresh(release=release, items=added)
     return {"added": len(added), "removed": removed}

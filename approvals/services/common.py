@@ -8,19 +8,14 @@ from django.db.models import Max
 
 from config.domain import NotFound
 from releases.models import Release
-from releases.state import require_not_closed
+from releases.state import lock_release, require_not_closed
 
 from ..models import ChecklistItem
 
 
 def require_open(release: Release) -> None:
-    require_not_closed(release, what="its checklist")
-
-
-def lock_release(release: Release) -> Release:
-    """The release row, locked: every write to its checklist takes this lock first, so item
-    writes, sign-offs and the go/no-go never interleave (and never deadlock)."""
-    return Release.objects.select_for_update().get(pk=release.pk)
+    message = f"The release is {release.get_state_display().lower()}; its checklist can't change."
+    require_not_closed(release, message=message, state_failure=True)
 
 
 def lock_item(item: ChecklistItem) -> tuple[Release, ChecklistItem]:

@@ -17,9 +17,10 @@ from releases import permissions
 from releases.audit import Changes, audit_record, snapshot
 from releases.models import AuditAction, Release
 from releases.readiness import release_reopen_if_not_ready
+from releases.state import lock_release
 
 from ..models import ChecklistItem, SignOff
-from .common import lock_item, lock_release, next_order, require_open
+from .common import lock_item, next_order, require_open
 from .status import checklist_refresh
 
 State = ChecklistItem.State
@@ -37,6 +38,7 @@ SUBSTANTIVE_FIELDS = (
 # (its approvals can't be revoked then either, nor made stale).
 LIVE_FROZEN_FIELDS = (*SUBSTANTIVE_FIELDS, "assignee", "required")
 CONTRIBUTOR_FIELDS = {"state", "evidence_url", "note", "justification", "blocked_reason"}
+NOT_ASSIGNEE = "Only the item's assignee and the release managers can change it."
 AUDITED_FIELDS = (
     "title",
     "guidance",
@@ -177,7 +179,7 @@ def _check_may_change(*, actor: User, item: ChecklistItem, fields: set[str]) -> 
     if permissions.can_manage_release(actor, item.release):
         return True
     if item.assignee_id != actor.pk:
-        raise Forbidden("Only the item's assignee and the release managers can change it.", code="not_assignee")
+        raise Forbidden(NOT_ASSIGNEE, code="not_assignee")
     outside = sorted(fields - CONTRIBUTOR_FIELDS)
     if outside:
         raise Forbidden(f"Only release managers can change {', '.join(outside)}.", code="not_release_manager")
@@ -213,7 +215,7 @@ def item_update(*, item: ChecklistItem, actor: User, **changes: Any) -> Checklis
         release, item = lock_item(item)
         require_open(release)
         if not is_manager and item.assignee_id != actor.pk:  # reassigned since the caller read it
-            raise Forbidden("Only the item's assignee and the release managers can change it.", code="not_assignee")
+            raise Forbidden(NOT_ASSIGNEE, code="not_assignee")
         was_ready = item.is_ready
         tracked = Changes(item, AUDITED_FIELDS)
         for name, value in clean.items():

@@ -16,7 +16,7 @@ from releases.readiness import release_reopen_if_not_ready
 
 from ..models import ChecklistItem, Delegation, SignOff
 from ..permissions import holds_role
-from ..selectors import active_delegation
+from ..selectors import INVOLVED, active_delegation
 from .common import lock_item, require_open
 from .items import new_revision, signed_off_live
 from .status import checklist_refresh
@@ -43,7 +43,7 @@ def _signer(
 
 def _involved(item: ChecklistItem) -> set[int]:
     """Separation of duties: the item's assignee and whoever marked it done."""
-    return {pk for pk in (item.assignee_id, item.completed_by_id) if pk is not None}
+    return {pk for pk in (getattr(item, column) for column in INVOLVED) if pk is not None}
 
 
 def _check_separation_of_duties(

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, Q
-
 from releases.models import Release
 
 from ..models import ChecklistItem, SignOff
@@ -21,6 +19,7 @@ from ..selectors import (
     has_rejection_expr,
     readiness_percent,
     ready_expr,
+    required_counts,
     signed_expr,
     valid_approvals_expr,
 )
@@ -49,9 +48,8 @@ def checklist_refresh(*, release: Release, items: Sequence[ChecklistItem] | None
 
 def release_refresh_readiness(release: Release) -> None:
     """The release's readiness from its items' stored status."""
-    counts: dict[str, Any] = ChecklistItem.objects.filter(release_id=release.pk, required=True).aggregate(
-        total=Count("pk"), ready=Count("pk", filter=Q(is_ready=True))
-    )
+    rows = list(required_counts(ChecklistItem.objects.filter(release_id=release.pk)))
+    counts = rows[0] if rows else {"total": 0, "ready": 0}
     values = {
         "required_total": counts["total"],
         "required_ready": counts["ready"],
@@ -67,12 +65,7 @@ def status_store_all(*, items: Any = ChecklistItem, signoffs: Any = SignOff, rel
     in the migration that added the columns (which passes its own models)."""
     items.objects.update(valid_approvals=valid_approvals_expr(signoffs), has_rejection=has_rejection_expr(signoffs))
     items.objects.update(is_signed=signed_expr(), is_ready=ready_expr())
-    counts = (
-        items.objects.filter(required=True)
-        .order_by()
-        .values("release")
-        .annotate(total=Count("pk"), ready=Count("pk", filter=Q(is_ready=True)))
-    )
+    counts = required_counts(items.objects.all())
     releases.objects.update(required_total=0, required_ready=0, readiness=0)
     for row in counts:
         releases.objects.filter(pk=row["release"]).update(

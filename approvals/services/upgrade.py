@@ -14,10 +14,11 @@ from releases.audit import Changes, audit_record
 from releases.models import AuditAction, Release
 from releases.permissions import check_release
 from releases.readiness import release_reopen_if_not_ready
+from releases.state import lock_release
 
 from ..models import ChecklistItem
 from .checklist import item_from_template, item_remove, template_items, untouched
-from .common import lock_release, next_order, require_open
+from .common import next_order, require_open
 from .items import AUDITED_FIELDS
 from .status import checklist_refresh
 
@@ -53,7 +54,7 @@ class _Upgrade:
     def remove_if_untouched(self, item: ChecklistItem) -> None:
         if untouched(item):
             self.removed.append(item.title)
-            item_remove(item, actor=self.actor, release=self.release, why=self.why)
+            item_remove(item, actor=self.actor, release=self.release, before={"title": item.title}, after=self.why)
         else:
             self.kept.append(item.title)
 
@@ -82,7 +83,16 @@ class _Upgrade:
                 setattr(item, name, getattr(fresh, name))
             item.save()
             tracked.take()
-            tracked.record(AuditAction.ITEM_UPDATED, actor=self.actor, release=self.release, extra=self.why)
+            if tracked.record(AuditAction.ITEM_UPDATED, actor=self.actor, release=self.release, extra=self.why) is None:
+                # Only what the audit doesn't show changed (the due offset, the condition).
+                audit_record(
+                    action=AuditAction.ITEM_UPDATED,
+                    actor=self.actor,
+                    target=item,
+                    release=self.release,
+                    before={},
+                    after=self.why,
+                )
             self.updated.append(item.title)
             return
         if differs:

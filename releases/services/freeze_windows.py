@@ -111,7 +111,13 @@ def freeze_window_update(*, window: FreezeWindow, actor: User, **changes: Any) -
         _clean_freeze(window)
         window.save()
         tracked.take()
-        tracked.record(AuditAction.FREEZE_WINDOW_UPDATED, actor=actor, whole=FREEZE_FIELDS)
+        audit_record(
+            action=AuditAction.FREEZE_WINDOW_UPDATED,
+            actor=actor,
+            target=window,
+            before=tracked.before,
+            after=tracked.after,
+        )
     return window
 
 

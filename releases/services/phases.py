@@ -13,7 +13,7 @@ from config.domain import Conflict, Invalid, clean_text, failure
 from .. import permissions
 from ..audit import audit_record
 from ..models import AuditAction, Phase, Release
-from ..state import release_set_state, require_not_closed
+from ..state import lock_release, release_set_state, require_not_closed
 
 S = Release.State
 PHASE_TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -32,7 +32,7 @@ def phase_create(
     if order is not None and (isinstance(order, bool) or not isinstance(order, int) or not 0 <= order <= 10000):
         raise Invalid.field("order", "A whole number from 0 to 10000.")
     with transaction.atomic():
-        release = Release.objects.select_for_update().get(pk=release.pk)
+        release = lock_release(release)
         require_not_closed(release)
         if order is None:
             order = (release.phases.aggregate(m=Max("order"))["m"] or 0) + 1
@@ -60,7 +60,7 @@ def phase_transition(*, phase: Phase, actor: User, to: str) -> Phase:
     if to not in Phase.State.values:
         raise Invalid.field("to", f"Unknown phase state {str(to)[:50]!r}.", code="unknown_state")
     with transaction.atomic():
-        release = Release.objects.select_for_update().get(pk=phase.release_id)
+        release = lock_release(phase.release)
         phase = Phase.objects.select_for_update().get(pk=phase.pk)
         if to not in PHASE_TRANSITIONS[phase.state]:
             raise Conflict(
@@ -68,7 +68,7 @@ def phase_transition(*, phase: Phase, actor: User, to: str) -> Phase:
                 code="invalid_transition",
                 failures=[failure("invalid_transition", f"Phase {phase.name} is {phase.state}.")],
             )
-        require_not_closed(release)
+        require_not_closed(release, message=f"The release is {release.state}.")
         starts_production = to == Phase.State.IN_PROGRESS and phase.production
         if starts_production and release.state not in (S.APPROVED, S.LIVE):
             raise Conflict(

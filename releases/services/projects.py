@@ -48,7 +48,9 @@ def project_update(*, project: Project, actor: User, name: Any = UNSET, descript
     with transaction.atomic():
         project.save()
         tracked.take()
-        tracked.record(AuditAction.PROJECT_UPDATED, actor=actor, whole=tracked.fields)
+        audit_record(
+            action=AuditAction.PROJECT_UPDATED, actor=actor, target=project, before=tracked.before, after=tracked.after
+        )
     return project
 
 

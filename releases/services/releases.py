@@ -19,7 +19,7 @@ from .. import permissions
 from ..audit import Changes, audit_record, snapshot
 from ..models import AuditAction, Project, Release
 from ..readiness import release_reopen_if_not_ready
-from ..state import release_set_state, require_not_closed
+from ..state import lock_release, release_set_state, require_not_closed
 
 S = Release.State
 RELEASE_AUDITED = (
@@ -297,7 +297,7 @@ def release_update(
     new_templates = [] if templates is UNSET else _templates_to_add(release, templates)
     clean = _clean_release_fields(fields)
     with transaction.atomic():
-        release = Release.objects.select_for_update().get(pk=release.pk)
+        release = lock_release(release)
         require_not_closed(release)
         if release.state == S.LIVE and "flags" in clean and set(clean["flags"]) != set(release.flags):
             raise Conflict(

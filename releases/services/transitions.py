@@ -9,13 +9,14 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from approvals.services import checklist_refresh
 from config.domain import Conflict, Invalid, clean_text, failure
 
 from .. import permissions
 from ..models import Phase, Release
 from ..readiness import approval_failures
 from ..selectors import freeze_windows_hit
-from ..state import release_set_state
+from ..state import lock_release, release_set_state
 
 S = Release.State
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -34,8 +35,11 @@ def _approve(
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The go/no-go: its failures, or none and what the approval records (the freeze windows
     overridden, if any; the reason goes on the release)."""
-    # Lock the items so no sign-off or item change slips in during the decision.
+    # Lock the items so no sign-off or item change slips in during the decision, and take it
+    # on their status computed afresh (not only as stored): the one decision that can't be
+    # undone doesn't rest on the stored values being right.
     list(release.items.select_for_update().values_list("pk", flat=True))
+    checklist_refresh(release=release)
     failures = approval_failures(release, actor=actor, override_freeze=override_freeze, reason=reason)
     if failures or not (override_freeze and release.go_live_at):
         return failures, {}
@@ -58,7 +62,7 @@ def release_transition(
         )
     reason = clean_text("reason", reason, max_length=10000)
     with transaction.atomic():
-        release = Release.objects.select_for_update().get(pk=release.pk)
+        release = lock_release(release)
         if to not in TRANSITIONS[release.state]:
             allowed = ", ".join(TRANSITIONS[release.state]) or "nothing"
             raise Conflict(

@@ -51,3 +51,26 @@ def test_a_standing_rejection_quotes_who_rejected_and_why(release, manager, make
 
     assert (rejected["rejected_by"], rejected["comment"]) == ("qa", "The runbook is missing")
     assert "The runbook is missing" in rejected["message"]
+
+
+def test_the_go_no_go_recomputes_the_status_it_decides_on(release, manager, make_item, done, contributor, qa):
+    """Stored status that drifted (a row written past the services, e.g. by an older process
+    during a deploy) can't carry a release through the go/no-go: it is computed afresh."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from approvals.models import ChecklistItem
+    from releases.models import Release
+
+    item = make_item(title="Smoke test", assignee=contributor)
+    done(item)
+    signoff_grant(item=item, actor=qa, decision="approve")
+    ChecklistItem.objects.filter(pk=item.pk).update(state="in_progress")  # past the services
+    assert Release.objects.get(pk=release.pk).readiness == 100  # as stored, wrongly
+
+    not_done = next(f for f in refused(release, manager).failures if f["code"] == "item_not_done")
+
+    assert not_done["item"] == item.pk
+    call_command("check_readiness", "--fix", stdout=StringIO())  # the refusal rolled its work back
+    assert Release.objects.get(pk=release.pk).readiness == 0

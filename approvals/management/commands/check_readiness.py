@@ -11,9 +11,9 @@ from django.db import transaction
 
 from approvals.models import ChecklistItem
 from approvals.selectors import STATUS_FIELDS, readiness_drift, status_drift
-from approvals.services.common import lock_release
 from approvals.services.status import checklist_refresh
 from releases.models import Release
+from releases.state import lock_release
 
 
 def drift() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
