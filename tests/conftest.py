@@ -7,6 +7,7 @@
 """
 
 import pytest
+from django.db.models.signals import post_migrate
 
 from approvals import services as approval_services
 from approvals.models import ChecklistItem
@@ -24,23 +25,19 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture(autouse=True)
-def _builtin_data_after_flush(request):
+def _builtin_data_after_flush(sender, **kwargs):
     """Transactional tests (live server, threads) end with a flush that empties every table,
-    including the rows the migrations made; put the approver roles and built-in templates
-    back. (Django's serialized_rollback can't be used: Playwright's greenlet sees another
-    connection object.)"""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (
-        "live_server" in request.fixturenames
-        or "transactional_db" in request.fixturenames
-        or (marker is not None and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
-    )
-    if transactional:
-        request.getfixturevalue("transactional_db")
+    including the rows the migrations made: the approver roles and the built-in templates.
+    The flush then sends post_migrate (as if the database had just been migrated), and this
+    puts them back, so that whatever test runs next, in whatever order, finds them. (Django's
+    serialized_rollback can't be used: Playwright's greenlet sees another connection object.)"""
+    if sender.name == "checklists":
         from checklists.services import builtin_templates_load
 
         builtin_templates_load()
+
+
+post_migrate.connect(_builtin_data_after_flush, dispatch_uid="tests.conftest._builtin_data_after_flush")
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Changing checklist items: who may change what, evidence, assignment, due dates."""
+"""Changing checklist items: who may change what, what each state needs, evidence, assignment,
+due dates."""
 
 import datetime as dt
 
@@ -132,6 +133,71 @@ def test_no_items_are_added_to_a_cancelled_release(release, make_item, manager):
     assert not release.items.exists()
 
 
+# --- what an item's state needs, after every change --------------------------------------
+
+
+def test_clearing_the_evidence_of_a_done_item_that_needs_it_is_refused(make_item, done, contributor):
+    item = done(make_item(assignee=contributor, evidence_required=True), evidence_url="https://ci.example.com/b/7")
+
+    with pytest.raises(Invalid) as exc:
+        item_update(item=item, actor=contributor, evidence_url="")
+
+    assert exc.value.code == "evidence_required"
+    assert list(exc.value.fields) == ["evidence_url"]
+    item.refresh_from_db()
+    assert (item.state, item.evidence_url) == (State.DONE, "https://ci.example.com/b/7")
+
+
+def test_requiring_evidence_on_a_done_item_without_any_is_refused(make_item, contributor, manager):
+    item = make_item(assignee=contributor, evidence_required=False)
+    item = item_update(item=item, actor=contributor, state="done")
+
+    with pytest.raises(Invalid) as exc:
+        item_update(item=item, actor=manager, evidence_required=True)
+
+    assert exc.value.code == "evidence_required"
+    assert "evidence_url" in exc.value.fields
+    item.refresh_from_db()
+    assert (item.state, item.evidence_required) == (State.DONE, False)
+
+
+def test_clearing_the_justification_of_a_not_applicable_item_is_refused(make_item, contributor):
+    item = make_item(assignee=contributor)
+    item = item_update(item=item, actor=contributor, state="not_applicable", justification="No UI changes.")
+
+    # Before the fix the database's check constraint refused it: an IntegrityError (a 500).
+    with pytest.raises(Invalid) as exc:
+        item_update(item=item, actor=contributor, justification="")
+
+    assert exc.value.code == "justification_required"
+    assert list(exc.value.fields) == ["justification"]
+    item.refresh_from_db()
+    assert (item.state, item.justification) == (State.NOT_APPLICABLE, "No UI changes.")
+
+
+def test_clearing_the_reason_of_a_blocked_item_is_refused(make_item, contributor):
+    item = make_item(assignee=contributor)
+    item = item_update(item=item, actor=contributor, state="blocked", blocked_reason="Waiting for the vendor.")
+
+    with pytest.raises(Invalid) as exc:
+        item_update(item=item, actor=contributor, blocked_reason="")
+
+    assert exc.value.code == "blocked_reason_required"
+    assert list(exc.value.fields) == ["blocked_reason"]
+    item.refresh_from_db()
+    assert (item.state, item.blocked_reason) == (State.BLOCKED, "Waiting for the vendor.")
+
+
+def test_leaving_blocked_clears_the_blocked_reason(make_item, contributor):
+    item = make_item(assignee=contributor)
+    item = item_update(item=item, actor=contributor, state="blocked", blocked_reason="Waiting for the vendor.")
+
+    item_update(item=item, actor=contributor, state="in_progress")
+
+    item.refresh_from_db()
+    assert (item.state, item.blocked_reason) == (State.IN_PROGRESS, "")
+
+
 # --- assignment --------------------------------------------------------------------------
 
 
@@ -230,3 +296,18 @@ def test_the_audit_names_approver_roles_as_the_api_does(make_item, manager):
     item_update(item=item, actor=manager, approver_role=Group.objects.get_or_create(name="Security")[0])
     updated = AuditEvent.objects.get(action="item.updated", target_id=item.pk)
     assert (updated.before, updated.after) == ({"approver_role": "QA"}, {"approver_role": "Security"})
+
+
+# --- an item removed while the caller held a stale copy ----------------------------------
+
+
+def test_updating_an_item_removed_meanwhile_is_not_found(templated_release, manager):
+    release_update(release=templated_release, actor=manager, flags=["database_migration"])
+    stale = templated_release.items.get(source_key="data-migration-plan")
+    release_update(release=templated_release, actor=manager, flags=[])  # untouched: removed
+    assert not ChecklistItem.objects.filter(pk=stale.pk).exists()
+
+    with pytest.raises(NotFound) as exc:
+        item_update(item=stale, actor=manager, title="Migration rehearsed twice")
+
+    assert exc.value.code == "not_found"

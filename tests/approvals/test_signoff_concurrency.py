@@ -1,44 +1,20 @@
 """Sign-offs at the same moment, on PostgreSQL, from separate connections (threads)."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from approvals.models import SignOff
 from approvals.services import item_status, signoff_grant
 from config.domain import Conflict
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _at_once(*calls):
-    """Run the calls in threads released together; return each one's result or exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-    return results
 
 
 def test_two_approvers_signing_at_once_both_count(postgresql, make_item, done, contributor, qa, qa2):
     item = make_item(assignee=contributor, signoffs=2)
     done(item)
     for _ in range(5):
-        results = _at_once(
+        results = at_once(
             lambda: signoff_grant(item=item, actor=qa, decision="approve"),
             lambda: signoff_grant(item=item, actor=qa2, decision="approve"),
         )
@@ -53,7 +29,7 @@ def test_two_approvers_signing_at_once_both_count(postgresql, make_item, done, c
 def test_one_person_signing_twice_at_once_counts_once(postgresql, make_item, done, contributor, qa):
     item = make_item(assignee=contributor, signoffs=2)
     done(item)
-    results = _at_once(*[lambda: signoff_grant(item=item, actor=qa, decision="approve")] * 4)
+    results = at_once(*[lambda: signoff_grant(item=item, actor=qa, decision="approve")] * 4)
     assert sum(isinstance(r, SignOff) for r in results) == 1
     assert all(isinstance(r, Conflict) and r.code == "already_signed" for r in results if not isinstance(r, SignOff))
     assert SignOff.objects.filter(item=item).count() == 1

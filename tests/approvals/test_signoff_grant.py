@@ -69,6 +69,38 @@ def test_uninvolved_approver_on_relaxed_release_is_not_marked_relaxed(
     assert signoff.self_signoff_relaxed is False
 
 
+def test_approval_stops_counting_when_the_item_is_reassigned_to_its_approver(
+    release, make_item, done, contributor, qa, manager, readiness
+):
+    item = make_item(assignee=contributor)
+    done(item, by=contributor)
+    signoff_grant(item=item, actor=qa, decision="approve")
+    assert item_status(item).valid_approvals == 1
+    assert readiness(release) == 100
+
+    item_update(item=item, actor=manager, assignee=qa)
+
+    status = item_status(item)
+    assert (status.valid_approvals, status.is_signed, status.is_ready) == (0, False, False)
+    assert readiness(release) == 0
+
+
+def test_relaxing_self_signoff_lets_the_assignees_approval_count_again(
+    release, make_item, done, contributor, qa, manager, readiness
+):
+    item = make_item(assignee=contributor)
+    done(item, by=contributor)
+    signoff_grant(item=item, actor=qa, decision="approve")
+    item_update(item=item, actor=manager, assignee=qa)
+    assert item_status(item).valid_approvals == 0
+
+    release_update(release=release, actor=manager, allow_self_signoff=True)
+
+    status = item_status(item)
+    assert (status.valid_approvals, status.is_ready) == (1, True)
+    assert readiness(release) == 100
+
+
 # --- who may sign ------------------------------------------------------------------------
 
 

@@ -1,10 +1,18 @@
 """A release in flight opting in to a newer version of its template."""
 
+import copy
+
 import pytest
 
 from approvals.models import ChecklistItem
-from approvals.services import item_status, item_update, release_template_upgrade, signoff_grant
-from checklists.services import template_update
+from approvals.services import (
+    checklist_apply_template,
+    item_status,
+    item_update,
+    release_template_upgrade,
+    signoff_grant,
+)
+from checklists.services import template_create, template_update
 from config.domain import Conflict, Forbidden
 from releases.models import AuditEvent, ReleaseTemplate
 from releases.services import release_transition
@@ -126,3 +134,108 @@ def test_a_live_release_is_not_upgraded(in_flight, manager):
 
     assert exc.value.code == "release_live"
     assert ReleaseTemplate.objects.get(release=in_flight).template.version == 1
+
+
+# --- the manager's edits stay, each item change is recorded ------------------------------
+
+
+def _row(key, title, **extra):
+    return {
+        "key": key,
+        "title": title,
+        "category": "deployment",
+        "approver_role": None,
+        "required_signoffs": 0,
+        **extra,
+    }
+
+
+CUTOVER = {
+    "slug": "cutover",
+    "name": "Cutover",
+    "sections": [
+        {
+            "title": "Before",
+            "items": [
+                _row("smoke", "Smoke test passes"),
+                _row("runbook", "Runbook written"),
+                _row("dns", "DNS checked"),
+                _row("legacy", "Legacy check"),
+                _row("pager", "Pager rota set"),
+                _row("migration", "Migration rehearsed", condition_flag="database_migration"),
+            ],
+        }
+    ],
+}
+
+
+def _cutover_v2():
+    """Every v1 item retitled, legacy and pager dropped, monitoring added."""
+    data = copy.deepcopy(CUTOVER)
+    data["sections"][0]["items"] = [
+        _row("smoke", "Smoke suite green"),
+        _row("runbook", "Runbook reviewed"),
+        _row("dns", "DNS and TLS checked"),
+        _row("monitoring", "Dashboards ready"),
+        _row("migration", "Migration rehearsed", condition_flag="database_migration"),
+    ]
+    return data
+
+
+@pytest.fixture
+def cutover(staff):
+    return template_create(actor=staff, data=copy.deepcopy(CUTOVER))
+
+
+@pytest.fixture
+def on_cutover(release, cutover, manager):
+    """The in-progress release with cutover v1 applied."""
+    checklist_apply_template(release=release, template=cutover, actor=manager)
+    return release
+
+
+def _item_events(item_pk, action):
+    return AuditEvent.objects.filter(
+        target_type=ChecklistItem._meta.label_lower, target_id=item_pk, action=action
+    ).order_by("id")
+
+
+def test_upgrade_keeps_open_items_the_manager_renamed_or_assigned(on_cutover, cutover, staff, manager, contributor):
+    items = _items(on_cutover)
+    item_update(item=items["runbook"], actor=manager, title="Runbook in the wiki")
+    item_update(item=items["dns"], actor=manager, assignee=contributor)
+    item_update(item=items["pager"], actor=manager, assignee=contributor)
+    template_update(template=cutover, actor=staff, data=_cutover_v2())
+
+    summary = release_template_upgrade(release=on_cutover, slug="cutover", actor=manager)
+
+    assert set(summary["kept"]) == {"Runbook in the wiki", "DNS checked", "Pager rota set"}
+    assert summary["updated"] == ["Smoke suite green"]
+    assert summary["removed"] == ["Legacy check"]
+    items = _items(on_cutover)
+    assert items["runbook"].title == "Runbook in the wiki"
+    assert (items["dns"].title, items["dns"].assignee) == ("DNS checked", contributor)
+    assert "pager" in items  # dropped by v2, but assigned: not removed
+    assert items["smoke"].title == "Smoke suite green"
+    assert "legacy" not in items
+
+
+def test_upgrade_records_each_added_updated_and_removed_item(on_cutover, cutover, staff, manager):
+    v1 = _items(on_cutover)
+    template_update(template=cutover, actor=staff, data=_cutover_v2())
+
+    release_template_upgrade(release=on_cutover, slug="cutover", actor=manager)
+
+    monitoring = _items(on_cutover)["monitoring"]
+    created = _item_events(monitoring.pk, "item.created").get()
+    assert (created.actor, created.release_id) == (manager, on_cutover.pk)
+    assert created.after["title"] == "Dashboards ready"
+    assert created.after["version"] == 2
+
+    updated = _item_events(v1["smoke"].pk, "item.updated").get()
+    assert updated.before["title"] == "Smoke test passes"
+    assert updated.after["title"] == "Smoke suite green"
+
+    removed = {e.before["title"] for e in AuditEvent.objects.filter(release=on_cutover, action="item.removed")}
+    assert removed == {"Legacy check", "Pager rota set"}
+    assert _item_events(v1["legacy"].pk, "item.removed").get().actor == manager

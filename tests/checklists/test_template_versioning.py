@@ -1,11 +1,16 @@
-"""Template versions: a version a release uses is never changed; edits become a new version."""
+"""Template versions: a version a release uses is never changed; edits become a new version,
+and two imports at the same moment get a version each."""
+
+import copy
 
 import pytest
+from django.db import IntegrityError
 
 from checklists.models import ChecklistTemplate
-from checklists.services import template_create, template_update
+from checklists.services import template_clean, template_create, template_import, template_update
 from config.domain import Conflict, Forbidden, Invalid
 from releases.models import AuditEvent, ReleaseTemplate
+from tests.concurrency import at_once
 
 
 def _retitle(data, key, title):
@@ -93,6 +98,17 @@ def test_invalid_template_data_names_each_bad_field(ship_it, ship_it_data, staff
     assert ship_it.items.get(key="smoke-test").category == "functional_testing"
 
 
+@pytest.mark.parametrize("category", [["security"], {"name": "security"}])
+def test_a_template_item_category_that_is_not_text_is_invalid(db, ship_it_data, category):
+    ship_it_data["sections"][0]["items"][0]["category"] = category
+
+    with pytest.raises(Invalid) as exc:
+        template_clean(ship_it_data)
+
+    assert exc.value.code == "invalid_template"
+    assert list(exc.value.fields) == ["sections[0].items[0].category"]
+
+
 def test_signoffs_without_an_approver_role_are_invalid(staff, ship_it_data):
     ship_it_data["sections"][0]["items"][0]["approver_role"] = None
 
@@ -153,3 +169,46 @@ def test_template_slug_is_unique(ship_it, ship_it_data, staff):
         template_create(actor=staff, data=ship_it_data)
 
     assert "slug" in exc.value.fields
+
+
+# --- two imports of the same template at the same moment ---------------------------------
+
+
+def _versions(slug):
+    return set(ChecklistTemplate.objects.filter(slug=slug).values_list("version", flat=True))
+
+
+def _assert_one_wins_or_both_get_versions(slug, results, *, before):
+    assert not any(isinstance(r, IntegrityError) for r in results), results
+    won = [r for r in results if isinstance(r, ChecklistTemplate)]
+    lost = [r for r in results if not isinstance(r, ChecklistTemplate)]
+    assert won, results
+    assert all(isinstance(r, Conflict) and r.code == "version_conflict" for r in lost), results
+    versions = [t.version for t in won]
+    assert len(set(versions)) == len(versions)
+    assert _versions(slug) - before == set(versions)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_importing_a_new_slug_twice_at_once_never_ends_in_an_integrity_error(postgresql, staff, ship_it_data):
+    for n in range(5):
+        slug = f"ship-it-{n}"
+        data = {**ship_it_data, "slug": slug}
+        results = at_once(
+            lambda: template_import(actor=staff, data=copy.deepcopy(data)),
+            lambda: template_import(actor=staff, data=copy.deepcopy(data)),
+        )
+        _assert_one_wins_or_both_get_versions(slug, results, before=set())
+        assert 1 in _versions(slug)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_importing_an_existing_slug_twice_at_once_gives_distinct_versions(postgresql, staff, ship_it_data):
+    template_import(actor=staff, data=copy.deepcopy(ship_it_data))
+    for _ in range(3):
+        before = _versions("ship-it")
+        results = at_once(
+            lambda: template_import(actor=staff, data=copy.deepcopy(ship_it_data)),
+            lambda: template_import(actor=staff, data=copy.deepcopy(ship_it_data)),
+        )
+        _assert_one_wins_or_both_get_versions("ship-it", results, before=before)

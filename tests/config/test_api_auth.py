@@ -4,6 +4,7 @@ endpoints, and the schema and docs pages."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from rest_framework.authtoken.models import Token
@@ -210,10 +211,30 @@ def test_readyz_is_ok_with_database_redis_and_a_worker(api_client, db, celery_wo
     assert response.json() == {"status": "ok"}
 
 
+def _redis_database_nobody_uses(url: str) -> int:
+    """A database of this Redis server that no client has selected, so no worker consumes
+    from it (a worker's connections show in CLIENT LIST with the database they selected).
+    Other test runs share the server and start workers on databases of their own."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        in_use = {int(c["db"]) for c in client.client_list()}
+        try:
+            count = int(client.config_get("databases")["databases"])
+        except redis.ResponseError:  # CONFIG turned off: Redis's default
+            count = 16
+    finally:
+        client.close()
+    free = [n for n in range(count) if n not in in_use]
+    assert free, f"every database of {url} has a client: {sorted(in_use)}"
+    return free[-1]
+
+
 def test_readyz_names_missing_workers(api_client, db, settings):
     # A Redis database no worker consumes from: Redis answers, nobody listens.
-    base, db_number = settings.REDIS_URL.rsplit("/", 1)
-    settings.REDIS_URL = f"{base}/{14 if db_number == '13' else 13}"
+    url = urlsplit(settings.REDIS_URL)
+    settings.REDIS_URL = url._replace(path=f"/{_redis_database_nobody_uses(settings.REDIS_URL)}").geturl()
     response = api_client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "problems": {"workers": "no Celery worker answered"}}

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = r"""
-import json, threading
+import json
 import django
 django.setup()
 from django.conf import settings
@@ -29,6 +29,7 @@ from django.contrib.auth.models import Group
 from approvals import services as approval_services
 from releases import services as release_services
 from releases.models import ProjectMembership
+from tests.concurrency import at_once
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory, in_days
 
 WORKERS = 8
@@ -53,18 +54,6 @@ worked = [
     approval_services.item_create(release=release, actor=manager, title=f"Worked {n}", assignee=workers[n])
     for n in range(WORKERS)
 ]
-barrier = threading.Barrier(2 * WORKERS)
-errors = []
-
-def run(call):
-    try:
-        barrier.wait()
-        call()
-    except Exception as exc:
-        errors.append(f"{type(exc).__name__}: {exc}")
-    finally:
-        connection.close()
-
 calls = [
     lambda n=n: approval_services.signoff_grant(item=signed[n], actor=approvers[n], decision="approve")
     for n in range(WORKERS)
@@ -74,11 +63,7 @@ calls = [
     )
     for n in range(WORKERS)
 ]
-threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-for t in threads:
-    t.start()
-for t in threads:
-    t.join()
+errors = [f"{type(r).__name__}: {r}" for r in at_once(*calls, timeout=120) if isinstance(r, Exception)]
 from approvals.models import ChecklistItem, SignOff
 print(json.dumps({
     "errors": errors,

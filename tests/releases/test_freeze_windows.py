@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from approvals.services import item_update
 from config.domain import Conflict, Forbidden, Invalid
 from releases.models import AuditEvent, FreezeWindow, Release
 from releases.selectors import freeze_windows_hit
@@ -253,6 +254,33 @@ def test_override_outside_any_freeze_records_no_override(ready_release, override
     assert release.state == S.APPROVED
     assert release.freeze_override_reason == ""
     assert "freeze_override" not in last_audit(release, "release.approved").after
+
+
+def test_reopening_clears_the_freeze_override(ready_release, ready_item, freeze_over_go_live, overrider, manager):
+    release = release_transition(
+        release=ready_release, actor=overrider, to="approved", override_freeze=True, reason="Fix for the outage"
+    )
+    assert fresh(release).freeze_override_reason == "Fix for the outage"
+
+    item_update(item=ready_item, actor=manager, state="in_progress")
+
+    release = fresh(release)
+    assert release.state == S.IN_PROGRESS
+    assert release.freeze_override_reason == ""
+    assert last_audit(release, "release.in_progress").after["reason"] == "Item changed: Regression tests"
+
+
+def test_reopening_for_a_missing_rollback_plan_clears_the_freeze_override(
+    ready_release, freeze_over_go_live, overrider, manager
+):
+    release = release_transition(
+        release=ready_release, actor=overrider, to="approved", override_freeze=True, reason="Fix for the outage"
+    )
+
+    release_update(release=release, actor=manager, rollback_plan="  ")
+
+    release = fresh(release)
+    assert (release.state, release.freeze_override_reason) == (S.IN_PROGRESS, "")
 
 
 # --- administering windows -----------------------------------------------------------------

@@ -163,6 +163,32 @@ def test_bad_flag_name_is_refused(project, manager):
     assert "flags" in exc.value.fields
 
 
+def test_flags_none_is_invalid(project, manager):
+    with pytest.raises(Invalid) as exc:
+        create(manager, project, name="Ledger", flags=None)
+
+    assert list(exc.value.fields) == ["flags"]
+    assert not Release.objects.filter(name="Ledger").exists()
+
+
+def test_flags_as_one_string_is_invalid_not_split_into_letters(project, manager):
+    with pytest.raises(Invalid) as exc:
+        create(manager, project, name="Ledger", flags="downtime")
+
+    assert list(exc.value.fields) == ["flags"]
+    assert not Release.objects.filter(name="Ledger").exists()
+
+
+def test_stakeholder_emails_as_one_string_is_invalid(project, manager):
+    with pytest.raises(Invalid) as exc:
+        create(manager, project, name="Ledger", stakeholder_emails="a@b.c")
+
+    assert list(exc.value.fields) == ["stakeholder_emails"]
+    # the whole value is refused as not a list, not letter by letter ("'a' is not an e-mail")
+    assert "list" in exc.value.fields["stakeholder_emails"][0]
+    assert not Release.objects.filter(name="Ledger").exists()
+
+
 def test_managers_named_at_creation_manage_alongside_the_creator(project, manager, contributor):
     release = create(manager, project, managers=[contributor])
 

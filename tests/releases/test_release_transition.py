@@ -1,6 +1,13 @@
 import pytest
 
-from approvals.services import item_update, signoff_grant, signoff_revoke
+from approvals.services import (
+    checklist_apply_template,
+    item_update,
+    release_template_upgrade,
+    signoff_grant,
+    signoff_revoke,
+)
+from checklists.services import template_create, template_update
 from config.domain import Conflict, Forbidden, Invalid, NotFound
 from releases.models import Release
 from releases.services import freeze_window_delete, release_create, release_transition, release_update
@@ -280,7 +287,7 @@ def test_an_approved_release_can_be_sent_back_to_work(approved_release, manager)
     assert release.state_reason == "Found a bug"
 
 
-# --- an approved release falls back when an item stops being ready ------------------------
+# --- an approved release falls back when its go/no-go breaks -----------------------------
 
 
 def test_new_evidence_after_approval_returns_the_release_to_in_progress(approved_release, ready_item, contributor):
@@ -319,3 +326,53 @@ def test_a_note_on_a_ready_item_keeps_the_approval(approved_release, ready_item,
 
     assert fresh(approved_release).state == S.APPROVED
     assert "release.in_progress" not in audit_actions(approved_release)[-1:]
+
+
+def test_making_an_open_optional_item_required_reopens_the_approved_release(ready_release, make_item, manager):
+    optional = make_item(title="Load test", required=False)
+    release = release_transition(release=ready_release, actor=manager, to="approved")
+
+    item_update(item=optional, actor=manager, required=True)
+
+    release = fresh(release)
+    assert release.state == S.IN_PROGRESS
+    event = last_audit(release, "release.in_progress")
+    assert event.before == {"state": "approved"}
+    assert event.after["reason"] == "Item changed: Load test"
+    assert release.state_reason == "Item changed: Load test"
+
+
+def test_emptying_the_rollback_plan_reopens_the_approved_release(approved_release, manager):
+    release_update(release=approved_release, actor=manager, rollback_plan="")
+
+    release = fresh(approved_release)
+    assert release.state == S.IN_PROGRESS
+    event = last_audit(release, "release.in_progress")
+    assert event.before == {"state": "approved"}
+    assert event.after["reason"] == "Release changed: rollback_plan"
+    # and it can't be approved again until there is a plan
+    with pytest.raises(Conflict) as exc:
+        release_transition(release=release, actor=manager, to="approved")
+    assert "rollback_plan_missing" in exc.value.failure_codes
+
+
+def _gate(*extra_items):
+    """A one-item template (a runbook, no sign-off needed), plus any extra items."""
+    runbook = {"key": "runbook", "title": "Runbook written", "category": "deployment", "required_signoffs": 0}
+    return {"slug": "gate", "name": "Go-live gate", "sections": [{"title": "Gate", "items": [runbook, *extra_items]}]}
+
+
+def test_a_template_upgrade_adding_a_required_item_reopens_the_approved_release(release, staff, manager):
+    gate = template_create(actor=staff, data=_gate())
+    (runbook,) = checklist_apply_template(release=release, template=gate, actor=manager)
+    item_update(item=runbook, actor=manager, state="done")
+    release_transition(release=release, actor=manager, to="approved")
+    v2 = _gate({"key": "dashboards", "title": "Dashboards ready", "category": "monitoring", "required_signoffs": 0})
+    template_update(template=gate, actor=staff, data=v2)
+
+    summary = release_template_upgrade(release=release, slug="gate", actor=manager)
+
+    assert summary["added"] == ["Dashboards ready"]
+    release = fresh(release)
+    assert release.state == S.IN_PROGRESS
+    assert last_audit(release, "release.in_progress").after["reason"] == "Template 'gate' upgraded"
