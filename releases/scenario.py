@@ -2,29 +2,44 @@
 test fixtures and the benchmark stand on it, so the audit trail, the sign-off rules and
 readiness are what they would be in real use.
 
-A Scenario knows its people by username (`users`), who works an item of each approver role
-(`assignee_for_role`) and who signs it (`approvers_for_role`, in order).
+A Scenario knows its people by username (`users`; every method taking a person takes a
+username or the user), who works an item of each approver role (`assignee_for_role`) and who
+signs it (`approvers_for_role`, in order). The site administrator (`admin`) creates projects,
+freeze windows and templates; the release manager (`manager`) creates and runs releases,
+unless a method is told `by` whom.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.utils import timezone
 
-from approvals.models import ChecklistItem
-from approvals.services import item_update, signoff_grant
+from approvals.models import ChecklistItem, Delegation, SignOff
+from approvals.services import delegation_create, item_create, item_update, signoff_grant
 from checklists.models import ChecklistTemplate
-from checklists.selectors import template_builtin
+from checklists.selectors import template_newest
+from checklists.services import template_create
 
-from .models import Phase, Project, Release
-from .services import phase_create, phase_transition, release_create, release_update
+from .models import FreezeWindow, Phase, Project, ProjectMembership, Release
+from .services import (
+    freeze_window_create,
+    phase_create,
+    phase_transition,
+    project_create,
+    project_member_add,
+    release_create,
+    release_transition,
+    release_update,
+)
 
 UTC = ZoneInfo("UTC")
 DEFAULT_PHASES = [("Staging", False), ("Production", True)]
+Person = User | str
 
 
 class Scenario:
@@ -32,7 +47,9 @@ class Scenario:
         self,
         *,
         users: dict[str, User] | None = None,
+        admin: str = "admin",
         manager: str = "manager",
+        password: str | None = None,
         tz: ZoneInfo = UTC,
         assignee_for_role: dict[str, str] | None = None,
         approvers_for_role: dict[str, list[str]] | None = None,
@@ -41,15 +58,17 @@ class Scenario:
     ) -> None:
         self.now = timezone.now()
         self.users: dict[str, User] = dict(users or {})
+        self.admin = admin
         self.manager = manager
+        self.password = password
         self.tz = tz
         self.assignee_for_role = assignee_for_role or {}
         self.approvers_for_role = approvers_for_role or {}
         self.comments_for_role = comments_for_role or {}
         self.phases = phases
 
-    def u(self, username: str) -> User:
-        return self.users[username]
+    def u(self, who: Person) -> User:
+        return who if isinstance(who, User) else self.users[who]
 
     def future(self, days: int, hour: int) -> dt.datetime:
         """`days` from now at `hour` local time, moved off Fridays and weekends."""
@@ -64,12 +83,85 @@ class Scenario:
             day -= dt.timedelta(days=1)
         return dt.datetime.combine(day, dt.time(hour), tzinfo=self.tz)
 
+    # --- people and projects ---------------------------------------------------------------
+
+    @staticmethod
+    def role(name: str) -> Group:
+        return Group.objects.get_or_create(name=name)[0]
+
+    def person(
+        self,
+        username: str,
+        *,
+        roles: Sequence[str] = (),
+        password: str | None = None,
+        staff: bool = False,
+        superuser: bool = False,
+        **names: str,
+    ) -> User:
+        """Someone holding the approver roles, who logs in with the scenario's `password`
+        unless told (none: can't log in). Accounts are made here, not by a service: the app
+        has no rules for making them."""
+        user = User(username=username, email=f"{username}@example.com", is_staff=staff, is_superuser=superuser, **names)
+        user.set_password(password if password is not None else self.password)
+        user.save()
+        if roles:
+            user.groups.add(*(self.role(name) for name in roles))
+        self.users[username] = user
+        return user
+
+    def project(
+        self,
+        name: str,
+        slug: str = "",
+        *,
+        description: str = "",
+        admins: Sequence[Person] = (),
+        members: Sequence[Person] = (),
+    ) -> Project:
+        """Created by the site administrator, who makes `admins` its administrators; the
+        first of them adds the members (the site administrator when there is none)."""
+        project = project_create(actor=self.u(self.admin), name=name, slug=slug, description=description)
+        for who in admins:
+            self.join(project, who, role=ProjectMembership.Role.ADMIN)
+        for who in members:
+            self.join(project, who, by=admins[0] if admins else "")
+        return project
+
+    def join(
+        self, project: Project, who: Person, *, role: str = ProjectMembership.Role.MEMBER, by: Person = ""
+    ) -> User:
+        """`who` becomes a member of the project (added by `by`, else the site administrator)."""
+        user = self.u(who)
+        project_member_add(project=project, actor=self.u(by or self.admin), user=user, role=role)
+        return user
+
+    def freeze(self, name: str, *, project: Project | None = None, by: Person = "", **when: Any) -> FreezeWindow:
+        """A freeze window (`when`: starts_at/ends_at, or weekday, start_time, end_time, timezone_name)."""
+        return freeze_window_create(actor=self.u(by or self.admin), name=name, project=project, **when)
+
+    def delegate(
+        self, who: Person, to: Person, role: str, *, starts_at: dt.datetime, ends_at: dt.datetime
+    ) -> Delegation:
+        return delegation_create(
+            actor=self.u(who), delegate=self.u(to), role=self.role(role), starts_at=starts_at, ends_at=ends_at
+        )
+
+    # --- templates and releases ------------------------------------------------------------
+
     @staticmethod
     def template(slug: str) -> ChecklistTemplate:
-        template = template_builtin(slug)
+        """The newest version, as anyone creating a release gets it."""
+        template = template_newest(slug)
         if template is None:
-            raise LookupError(f"The built-in template {slug!r} is missing; run `python manage.py migrate` first.")
+            raise LookupError(
+                f"The template {slug!r} is missing; the built-in ones come with `python manage.py migrate`."
+            )
         return template
+
+    def custom_template(self, data: dict[str, Any], *, by: Person = "") -> ChecklistTemplate:
+        """A template of one's own, from its data in the exchange format."""
+        return template_create(actor=self.u(by or self.admin), data=data)
 
     @staticmethod
     def item(release: Release, key: str, slug: str = "") -> ChecklistItem:
@@ -80,13 +172,54 @@ class Scenario:
     def evidence(release: Release, item: ChecklistItem) -> str:
         return f"https://ci.example.com/{release.project.slug}/releases/{release.version}/{item.source_key}"
 
-    def create(self, project: Project, name: str, version: str, templates: list[str], **fields: Any) -> Release:
+    def create(
+        self,
+        project: Project,
+        name: str,
+        version: str = "",
+        templates: Sequence[str | ChecklistTemplate] = (),
+        *,
+        by: Person = "",
+        **fields: Any,
+    ) -> Release:
+        """A draft release; `templates`: slugs or template versions."""
         return release_create(
-            actor=self.u(self.manager),
+            actor=self.u(by or self.manager),
             project=project,
             name=name,
             version=version,
-            templates=[self.template(slug) for slug in templates],
+            templates=[t if isinstance(t, ChecklistTemplate) else self.template(t) for t in templates],
+            **fields,
+        )
+
+    def start(self, release: Release, *, by: Person = "") -> Release:
+        return release_transition(release=release, actor=self.u(by or self.manager), to=Release.State.IN_PROGRESS)
+
+    def update(self, release: Release, *, by: Person = "", **changes: Any) -> Release:
+        return release_update(release=release, actor=self.u(by or self.manager), **changes)
+
+    def phase(self, release: Release, name: str, *, production: bool = True, by: Person = "") -> Phase:
+        return phase_create(release=release, actor=self.u(by or self.manager), name=name, production=production)
+
+    # --- the checklist ---------------------------------------------------------------------
+
+    def add_item(
+        self,
+        release: Release,
+        title: str,
+        *,
+        role: str = "",
+        assignee: Person | None = None,
+        by: Person = "",
+        **fields: Any,
+    ) -> ChecklistItem:
+        """An ad-hoc item (`fields`: those item_create takes), for the approver role named."""
+        return item_create(
+            release=release,
+            actor=self.u(by or self.manager),
+            title=title,
+            approver_role=self.role(role) if role else None,
+            assignee=self.u(assignee) if assignee else None,
             **fields,
         )
 
@@ -97,29 +230,50 @@ class Scenario:
             assert item.approver_role is not None
             item_update(item=item, actor=manager, assignee=self.u(self.assignee_for_role[item.approver_role.name]))
 
-    def work(
+    def work(self, release: Release, key: str, *, slug: str = "", **how: Any) -> ChecklistItem:
+        """The item of the release's checklist with that key, worked (see `work_item`)."""
+        return self.work_item(self.item(release, key, slug), **how)
+
+    def work_item(
         self,
-        release: Release,
-        key: str,
+        item: ChecklistItem,
         *,
-        slug: str = "",
+        by: Person = "",
         state: str = "done",
         note: str = "",
         evidence_url: str = "",
         justification: str = "",
         blocked_reason: str = "",
     ) -> ChecklistItem:
-        """The assignee moves the item to `state` (done with evidence, not applicable with a
-        justification, blocked with a reason)."""
-        item = self.item(release, key, slug)
+        """The assignee (or `by`) moves the item to `state` (done with evidence, not applicable
+        with a justification, blocked with a reason)."""
         changes: dict[str, Any] = {"state": state}
         if state == ChecklistItem.State.DONE:
-            changes["evidence_url"] = evidence_url or self.evidence(release, item)
+            changes["evidence_url"] = evidence_url or self.evidence(item.release, item)
         for name, value in (("justification", justification), ("blocked_reason", blocked_reason), ("note", note)):
             if value:
                 changes[name] = value
-        assert item.assignee is not None, "only assigned items are worked"
-        return item_update(item=item, actor=item.assignee, **changes)
+        actor = self.u(by) if by else item.assignee
+        assert actor is not None, "only assigned items are worked, unless someone is named"
+        return item_update(item=item, actor=actor, **changes)
+
+    def signoff(
+        self,
+        item: ChecklistItem,
+        by: Person,
+        *,
+        decision: str = "approve",
+        comment: str = "",
+        on_behalf_of: Person = "",
+    ) -> SignOff:
+        """One sign-off, by the person named (for `on_behalf_of`, as their delegate)."""
+        return signoff_grant(
+            item=item,
+            actor=self.u(by),
+            decision=decision,
+            comment=comment,
+            on_behalf_of=self.u(on_behalf_of) if on_behalf_of else None,
+        )
 
     def sign(
         self,
@@ -136,12 +290,12 @@ class Scenario:
         role = item.approver_role.name
         names = approvers or self.approvers_for_role[role][: item.required_signoffs if count is None else count]
         for name in names:
-            signoff_grant(
-                item=item,
-                actor=self.u(name),
+            self.signoff(
+                item,
+                name,
                 decision=decision,
                 comment=comment or self.comments_for_role.get(role, ""),
-                on_behalf_of=self.u(on_behalf_of) if on_behalf_of else None,
+                on_behalf_of=on_behalf_of,
             )
 
     def finish(self, release: Release, key: str, *, slug: str = "", note: str = "", **signing: Any) -> ChecklistItem:
@@ -177,16 +331,12 @@ class Scenario:
         """The phases; the first `phases_done` finish, the next one is running. The go-live is
         then set to when it happened (allowed once a release is live)."""
         manager = self.u(self.manager)
-        phases = [
-            phase_create(release=release, actor=manager, name=name, production=prod) for name, prod in self.phases
-        ]
+        phases = [self.phase(release, name, production=prod) for name, prod in self.phases]
         for index, phase in enumerate(phases):
             if index > phases_done:
                 break
             phase_transition(phase=phase, actor=manager, to=Phase.State.IN_PROGRESS)
             if index < phases_done:
                 phase_transition(phase=phase, actor=manager, to=Phase.State.DONE)
-        release_update(
-            release=release, actor=manager, go_live_at=went_live_at, window_end_at=went_live_at + dt.timedelta(hours=3)
-        )
+        self.update(release, go_live_at=went_live_at, window_end_at=went_live_at + dt.timedelta(hours=3))
         return phases

@@ -24,9 +24,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from approvals.models import ChecklistItem, Delegation, SignOff
-from approvals.services import checklist_refresh, delegation_create, item_create, item_update, signoff_grant
+from approvals.services import checklist_refresh
 from checklists.models import ChecklistTemplate, TemplateItem, TemplateSection
-from checklists.services import template_create
 from releases.models import (
     AuditEvent,
     FreezeWindow,
@@ -37,9 +36,8 @@ from releases.models import (
     ReleaseTemplate,
     ReleaseUserObjectPermission,
 )
-from releases.services import freeze_window_create, phase_create, release_create, release_transition, release_update
 
-from .factories import MembershipFactory, ProjectFactory, UserFactory, in_days
+from .factories import in_days
 
 API = "/api/v1"
 
@@ -126,50 +124,37 @@ class World:
 
 
 @pytest.fixture
-def world(project, manager, contributor, qa, qa2, security, outsider, staff):
+def world(scenario, project, manager, contributor, qa, qa2, security, outsider, staff):
     """An in-progress release of `project`, made from the small template, and its people:
     manager, contributor (assignee of `item`), qa (signed `item` off), qa2, security,
     stakeholder (a plain member of another project, follows the release), outsider, staff."""
-    template = template_create(actor=staff, data=mini_template_data())
-    release = release_create(
-        actor=manager,
-        project=project,
-        name="Billing",
-        version="2.0",
+    template = scenario.custom_template(mini_template_data())
+    release = scenario.create(
+        project,
+        "Billing",
+        "2.0",
+        [template],
         go_live_at=in_days(10),
         rollback_plan="Redeploy 1.9 from tag v1.9.",
-        templates=["api-mini"],
     )
-    release = release_transition(release=release, actor=manager, to="in_progress")
-    other_project = ProjectFactory(name="Payments", slug="payments")
-    stakeholder = UserFactory(username="stakeholder")
-    MembershipFactory(project=other_project, user=stakeholder)
-    release = release_update(release=release, actor=manager, stakeholders=[stakeholder])
-    item = item_create(
-        release=release,
-        actor=manager,
-        title="Regression tests",
+    release = scenario.start(release)
+    stakeholder = scenario.person("stakeholder")
+    other_project = scenario.project("Payments", "payments", members=[stakeholder])
+    release = scenario.update(release, stakeholders=[stakeholder])
+    item = scenario.add_item(
+        release,
+        "Regression tests",
         category="functional_testing",
-        approver_role=Group.objects.get(name="QA"),
+        role="QA",
         required_signoffs=1,
         assignee=contributor,
     )
-    item = item_update(item=item, actor=contributor, state="done", evidence_url="https://ci.example.com/build/1")
-    signoff = signoff_grant(item=item, actor=qa, decision="approve")
-    phase = phase_create(release=release, actor=manager, name="Staging", production=False)
-    global_window = freeze_window_create(
-        actor=staff, name="Year-end freeze", starts_at=in_days(100), ends_at=in_days(101)
-    )
-    project_window = freeze_window_create(
-        actor=staff, name="Billing migration", project=project, starts_at=in_days(200), ends_at=in_days(201)
-    )
-    delegation = delegation_create(
-        actor=qa,
-        delegate=qa2,
-        role=Group.objects.get(name="QA"),
-        starts_at=timezone.now() - dt.timedelta(hours=1),
-        ends_at=in_days(5),
-    )
+    item = scenario.work_item(item, evidence_url="https://ci.example.com/build/1")
+    signoff = scenario.signoff(item, qa)
+    phase = scenario.phase(release, "Staging", production=False)
+    global_window = scenario.freeze("Year-end freeze", starts_at=in_days(100), ends_at=in_days(101))
+    project_window = scenario.freeze("Billing migration", project=project, starts_at=in_days(200), ends_at=in_days(201))
+    delegation = scenario.delegate(qa, qa2, "QA", starts_at=timezone.now() - dt.timedelta(hours=1), ends_at=in_days(5))
     return World(
         project=project,
         other_project=other_project,

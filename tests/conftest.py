@@ -1,21 +1,21 @@
-"""Named people of a release and the helpers most tests use.
+"""Named people of a release and the helpers most tests use, all made by one Scenario
+(releases/scenario.py), through the services:
 
 - manager: release manager (project admin who creates the release)
 - contributor: project member who works assigned items
 - qa, qa2, security, ops: approvers (project members holding an approver role)
 - outsider: holds roles but belongs to nothing; must see nothing
+- staff: the site administrator ("admin"), who creates the project
 """
 
 import pytest
 from django.db.models.signals import post_migrate
 
-from approvals import services as approval_services
-from approvals.models import ChecklistItem
 from checklists.models import Category
-from releases import services as release_services
 from releases.models import ProjectMembership
+from releases.scenario import Scenario
 
-from .factories import MembershipFactory, ProjectFactory, UserFactory, in_days
+from .factories import PASSWORD, in_days
 
 
 def pytest_configure(config):
@@ -41,74 +41,71 @@ post_migrate.connect(_builtin_data_after_flush, dispatch_uid="tests.conftest._bu
 
 
 @pytest.fixture
-def project(db):
-    return ProjectFactory(name="Billing", slug="billing")
+def scenario(db):
+    """The builder of the test's world; the named people below are its `users`."""
+    return Scenario(password=PASSWORD)
 
 
 @pytest.fixture
-def manager(project):
-    user = UserFactory(username="manager")
-    MembershipFactory(project=project, user=user, role=ProjectMembership.Role.ADMIN)
-    return user
-
-
-def _member(project, username, roles=()):
-    user = UserFactory(username=username, roles=list(roles))
-    MembershipFactory(project=project, user=user)
-    return user
+def staff(scenario):
+    return scenario.person("admin", staff=True, superuser=True)
 
 
 @pytest.fixture
-def contributor(project):
-    return _member(project, "contributor")
+def project(scenario, staff):
+    return scenario.project("Billing", "billing")
 
 
 @pytest.fixture
-def qa(project):
-    return _member(project, "qa", ["QA"])
+def manager(scenario, project):
+    return scenario.join(project, scenario.person("manager"), role=ProjectMembership.Role.ADMIN)
+
+
+def _member(scenario, project, username, roles=()):
+    return scenario.join(project, scenario.person(username, roles=roles))
 
 
 @pytest.fixture
-def qa2(project):
-    return _member(project, "qa2", ["QA"])
+def contributor(scenario, project):
+    return _member(scenario, project, "contributor")
 
 
 @pytest.fixture
-def security(project):
-    return _member(project, "security", ["Security"])
+def qa(scenario, project):
+    return _member(scenario, project, "qa", ["QA"])
 
 
 @pytest.fixture
-def ops(project):
-    return _member(project, "ops", ["Operations"])
+def qa2(scenario, project):
+    return _member(scenario, project, "qa2", ["QA"])
 
 
 @pytest.fixture
-def outsider(db):
-    return UserFactory(username="outsider", roles=["QA", "Security", "Operations"])
+def security(scenario, project):
+    return _member(scenario, project, "security", ["Security"])
 
 
 @pytest.fixture
-def staff(db):
-    return UserFactory(username="admin", is_staff=True, is_superuser=True)
+def ops(scenario, project):
+    return _member(scenario, project, "ops", ["Operations"])
 
 
 @pytest.fixture
-def release(project, manager):
+def outsider(scenario):
+    return scenario.person("outsider", roles=["QA", "Security", "Operations"])
+
+
+@pytest.fixture
+def release(scenario, project, manager):
     """An in-progress release with no template, go-live in 10 days, a rollback plan."""
-    rel = release_services.release_create(
-        actor=manager,
-        project=project,
-        name="Billing",
-        version="2.0",
-        go_live_at=in_days(10),
-        rollback_plan="Redeploy 1.9 from tag v1.9.",
+    made = scenario.create(
+        project, "Billing", "2.0", go_live_at=in_days(10), rollback_plan="Redeploy 1.9 from tag v1.9."
     )
-    return release_services.release_transition(release=rel, actor=manager, to="in_progress")
+    return scenario.start(made)
 
 
 @pytest.fixture
-def make_item(release, manager):
+def make_item(scenario, release, manager):
     def make(
         *,
         title="Security review",
@@ -119,19 +116,16 @@ def make_item(release, manager):
         evidence_required=False,
         category=Category.SECURITY,
         **kwargs,
-    ) -> ChecklistItem:
-        from django.contrib.auth.models import Group
-
-        return approval_services.item_create(
-            release=kwargs.pop("on_release", release),
-            actor=manager,
-            title=title,
-            category=category,
-            approver_role=Group.objects.get_or_create(name=role)[0] if role else None,
+    ):
+        return scenario.add_item(
+            kwargs.pop("on_release", release),
+            title,
+            role=role or "",
             required_signoffs=signoffs if role else 0,
             assignee=assignee,
             required=required,
             evidence_required=evidence_required,
+            category=category,
             **kwargs,
         )
 
@@ -139,12 +133,11 @@ def make_item(release, manager):
 
 
 @pytest.fixture
-def done(manager):
+def done(scenario, manager):
     """Mark an item done as `by` (default: its assignee or the manager), with evidence."""
 
     def mark(item, by=None, evidence_url="https://ci.example.com/build/1"):
-        actor = by or item.assignee or manager
-        return approval_services.item_update(item=item, actor=actor, state="done", evidence_url=evidence_url)
+        return scenario.work_item(item, by=by or item.assignee or manager, evidence_url=evidence_url)
 
     return mark
 

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from releases.models import Project, ProjectMembership
 
+PASSWORD = "pw"  # every test user's
+
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
@@ -16,7 +18,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.PostGenerationMethodCall("set_password", "pw")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):

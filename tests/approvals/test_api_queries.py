@@ -8,17 +8,14 @@ from approvals.services import item_update, signoff_grant, signoff_revoke
 
 from .. import api_fixtures
 from ..api_fixtures import API, bulk_items, count_queries
-from ..factories import MembershipFactory, UserFactory
 
 api = api_fixtures.api  # the fixture this module uses
 
 
 @pytest.fixture
-def approvers(project, qa, qa2):
+def approvers(scenario, project, qa, qa2):
     """Ten project members holding the QA role (qa and qa2 first)."""
-    more = [UserFactory(username=f"approver{i}", roles=["QA"]) for i in range(8)]
-    for user in more:
-        MembershipFactory(project=project, user=user)
+    more = [scenario.join(project, scenario.person(f"approver{i}", roles=["QA"])) for i in range(8)]
     return [qa, qa2, *more]
 
 

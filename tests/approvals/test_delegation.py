@@ -24,9 +24,9 @@ def ready_item(make_item, done, contributor):
 
 
 @pytest.fixture
-def delegation(qa, qa2, qa_role):
+def delegation(scenario, qa, qa2):
     """qa is away: qa2 signs for qa, from yesterday to next week."""
-    return delegation_create(actor=qa, delegate=qa2, role=qa_role, starts_at=in_days(-1), ends_at=in_days(7))
+    return scenario.delegate(qa, qa2, "QA", starts_at=in_days(-1), ends_at=in_days(7))
 
 
 def test_delegate_signs_on_behalf_of_the_approver(ready_item, delegation, qa, qa2):

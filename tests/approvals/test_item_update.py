@@ -9,7 +9,7 @@ from approvals.models import ChecklistItem
 from approvals.services import item_update
 from config.domain import Conflict, Forbidden, Invalid, NotFound
 from releases.models import AuditEvent
-from releases.services import release_create, release_transition, release_update
+from releases.services import release_transition, release_update
 from tests.factories import in_days
 
 State = ChecklistItem.State
@@ -252,15 +252,14 @@ def test_contributor_cannot_reassign_their_item(make_item, contributor, qa):
 
 
 @pytest.fixture
-def templated_release(project, manager):
+def templated_release(scenario, project, manager):
     """A release from the built-in release-readiness template (items due before go-live)."""
-    return release_create(
-        actor=manager,
-        project=project,
-        name="Payments",
+    return scenario.create(
+        project,
+        "Payments",
+        templates=["release-readiness"],
         go_live_at=in_days(20),
         rollback_plan="Redeploy the previous tag.",
-        templates=["release-readiness"],
     )
 
 

@@ -14,10 +14,10 @@ from ..factories import in_days
 
 
 @pytest.fixture
-def ready_item(make_item, done, contributor, qa):
+def ready_item(scenario, make_item, done, contributor, qa):
     """A required QA item, done by the contributor and approved by qa."""
     item = done(make_item(title="Regression tests", assignee=contributor))
-    signoff_grant(item=item, actor=qa, decision="approve")
+    scenario.signoff(item, qa)
     return item
 
 

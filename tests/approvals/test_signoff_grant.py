@@ -206,11 +206,11 @@ def test_not_applicable_item_still_needs_its_signoff_to_be_ready(release, make_i
 
 
 @pytest.fixture
-def approved_item(make_item, done, contributor, qa):
+def approved_item(scenario, make_item, done, contributor, qa):
     """A done item (assigned to the contributor) with qa's standing approval."""
     item = make_item(assignee=contributor)
     done(item)
-    signoff = signoff_grant(item=item, actor=qa, decision="approve")
+    signoff = scenario.signoff(item, qa)
     assert item_status(item).is_ready
     return item, signoff
 

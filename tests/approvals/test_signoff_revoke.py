@@ -11,11 +11,11 @@ from releases.services import release_transition
 
 
 @pytest.fixture
-def approval(make_item, done, contributor, qa):
+def approval(scenario, make_item, done, contributor, qa):
     """qa's approval of a done item; the item is the release's only one, so it is ready."""
     item = make_item(assignee=contributor)
     done(item)
-    return signoff_grant(item=item, actor=qa, decision="approve", comment="Looks good.")
+    return scenario.signoff(item, qa, comment="Looks good.")
 
 
 def test_approver_revokes_own_signoff_with_a_reason(release, approval, qa, readiness, audit_actions):

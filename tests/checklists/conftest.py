@@ -4,8 +4,6 @@ import copy
 
 import pytest
 
-from checklists.services import template_create
-from releases.services import release_create, release_transition
 from tests.factories import in_days
 
 
@@ -57,24 +55,23 @@ def ship_it_data():
 
 
 @pytest.fixture
-def ship_it(staff, ship_it_data):
-    return template_create(actor=staff, data=ship_it_data)
+def ship_it(scenario, staff, ship_it_data):
+    return scenario.custom_template(ship_it_data)
 
 
 @pytest.fixture
-def make_release(project, manager):
+def make_release(scenario, project, manager):
     """An in-progress release in the project, made from the given templates."""
 
     def make(*, templates=("ship-it",), flags=(), name="Checkout"):
-        release = release_create(
-            actor=manager,
-            project=project,
-            name=name,
+        release = scenario.create(
+            project,
+            name,
+            templates=list(templates),
             go_live_at=in_days(10),
             rollback_plan="Redeploy the previous tag.",
-            templates=list(templates),
             flags=list(flags),
         )
-        return release_transition(release=release, actor=manager, to="in_progress")
+        return scenario.start(release)
 
     return make

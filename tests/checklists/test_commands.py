@@ -50,8 +50,8 @@ def titles(data):
 
 
 @pytest.fixture
-def admin_user(db):
-    return UserFactory(username="root", is_staff=True, is_superuser=True)
+def admin_user(scenario):
+    return scenario.person("root", staff=True, superuser=True)
 
 
 def test_seed_documents_have_the_expected_number_of_points():

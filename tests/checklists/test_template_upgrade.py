@@ -10,9 +10,8 @@ from approvals.services import (
     item_status,
     item_update,
     release_template_upgrade,
-    signoff_grant,
 )
-from checklists.services import template_create, template_update
+from checklists.services import template_update
 from config.domain import Conflict, Forbidden
 from releases.models import AuditEvent, ReleaseTemplate
 from releases.services import release_transition
@@ -43,13 +42,13 @@ def _v2(data):
 
 
 @pytest.fixture
-def in_flight(ship_it, ship_it_data, make_release, manager, qa, ops, staff):
+def in_flight(scenario, ship_it, ship_it_data, make_release, manager, qa, ops, staff):
     """A release on ship-it v1 with smoke-test and backup done and signed, then v2 published."""
     release = make_release()
     items = _items(release)
     for key, approver in (("smoke-test", qa), ("backup", ops)):
-        item = item_update(item=items[key], actor=manager, state="done", evidence_url="https://ci.example.com/1")
-        signoff_grant(item=item, actor=approver, decision="approve")
+        item = scenario.work_item(items[key], by=manager, evidence_url="https://ci.example.com/1")
+        scenario.signoff(item, approver)
     v2 = template_update(template=ship_it, actor=staff, data=_v2(ship_it_data))
     assert v2.version == 2
     return release
@@ -183,8 +182,8 @@ def _cutover_v2():
 
 
 @pytest.fixture
-def cutover(staff):
-    return template_create(actor=staff, data=copy.deepcopy(CUTOVER))
+def cutover(scenario, staff):
+    return scenario.custom_template(copy.deepcopy(CUTOVER))
 
 
 @pytest.fixture

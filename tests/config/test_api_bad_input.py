@@ -14,10 +14,7 @@ from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from approvals.services import signoff_grant
-from checklists.models import ChecklistTemplate
 from releases.models import AuditEvent
-from releases.services import freeze_window_create, phase_create
 
 from ..factories import in_days
 
@@ -47,17 +44,16 @@ def _future(days: float = 20) -> str:
 
 
 @pytest.fixture
-def bad_input_world(project, manager, contributor, qa, qa2, outsider, staff, release, make_item, done):
+def bad_input_world(scenario, project, manager, contributor, qa, qa2, outsider, staff, release, make_item, done):
     """A release in progress with an item done by the contributor and approved by qa, an item
-    that needs evidence, a phase, a freeze window, and a custom template."""
+    that needs evidence, a phase, a freeze window, and a built-in template."""
     item = make_item(title="Security review", assignee=contributor)
     done(item)
-    signoff = signoff_grant(item=item, actor=qa, decision="approve")
+    signoff = scenario.signoff(item, qa)
     evidence_item = make_item(title="Load test", assignee=contributor, evidence_required=True)
-    phase = phase_create(release=release, actor=manager, name="Staging", production=False)
-    window = freeze_window_create(actor=staff, name="Holiday freeze", starts_at=in_days(30), ends_at=in_days(40))
-    template = ChecklistTemplate.objects.filter(slug="release-readiness").order_by("-version").first()
-    assert template is not None
+    phase = scenario.phase(release, "Staging", production=False)
+    window = scenario.freeze("Holiday freeze", starts_at=in_days(30), ends_at=in_days(40))
+    template = scenario.template("release-readiness")
     users = {
         "manager": manager,
         "contributor": contributor,

@@ -24,7 +24,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from django.contrib.auth.models import Group
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from django.utils import timezone
@@ -33,13 +32,10 @@ from hypothesis import strategies as st
 from rest_framework.authtoken.models import Token
 from schemathesis import checks as st_checks
 
-from approvals import services as approval_services
-from checklists import services as template_services
 from config.wsgi import application
-from releases import services as release_services
-from releases.models import ProjectMembership
+from releases.scenario import Scenario
 
-from ..factories import MembershipFactory, ProjectFactory, UserFactory, in_days
+from ..factories import PASSWORD, in_days
 
 CONFIG = schemathesis.Config.from_dict(
     {
@@ -193,53 +189,36 @@ def world(db):
     """A project run by a staff release manager who also holds the QA role, with a release
     made from a built-in template, an ad-hoc item done and signed off, a phase, a freeze
     window, a delegation and a template of their own; and a project they are not in."""
-    project = ProjectFactory(name="Billing", slug="billing")
-    other = ProjectFactory(name="Payments", slug="payments")
-    manager = UserFactory(username="fuzzer", roles=["QA", "Security"], is_staff=True)
-    MembershipFactory(project=project, user=manager, role=ProjectMembership.Role.ADMIN)
-    contributor = UserFactory(username="contributor")
-    MembershipFactory(project=project, user=contributor)
-    qa2 = UserFactory(username="qa2", roles=["QA"])
-    MembershipFactory(project=project, user=qa2)
-    stranger = UserFactory(username="stranger", roles=["QA"])
-    MembershipFactory(project=other, user=stranger, role=ProjectMembership.Role.ADMIN)
-    qa = Group.objects.get(name="QA")
+    s = Scenario(admin="fuzzer", manager="fuzzer", password=PASSWORD)
+    manager = s.person("fuzzer", roles=["QA", "Security"], staff=True)
+    contributor = s.person("contributor")
+    qa2 = s.person("qa2", roles=["QA"])
+    stranger = s.person("stranger", roles=["QA"])
+    project = s.project("Billing", "billing", admins=[manager], members=[contributor, qa2])
+    other = s.project("Payments", "payments", admins=[stranger])
 
-    release = release_services.release_create(
-        actor=manager,
-        project=project,
-        name="Billing",
-        version="2.0",
-        go_live_at=in_days(10),
-        rollback_plan="Redeploy 1.9.",
-        templates=["release-readiness"],
+    release = s.start(
+        s.create(
+            project,
+            "Billing",
+            "2.0",
+            ["release-readiness"],
+            go_live_at=in_days(10),
+            rollback_plan="Redeploy 1.9.",
+        )
     )
-    release = release_services.release_transition(release=release, actor=manager, to="in_progress")
-    item = approval_services.item_create(
-        release=release, actor=manager, title="Smoke test", approver_role=qa, assignee=contributor
-    )
-    approval_services.item_update(
-        item=item, actor=contributor, state="done", evidence_url="https://ci.example.com/build/1"
-    )
-    signoff = approval_services.signoff_grant(item=item, actor=manager, decision="approve")
-    unsigned = approval_services.item_create(
-        release=release, actor=manager, title="Backup restored", approver_role=qa, assignee=contributor
-    )
-    approval_services.item_update(
-        item=unsigned, actor=contributor, state="done", evidence_url="https://ci.example.com/build/2"
-    )
-    phase = release_services.phase_create(release=release, actor=manager, name="EU")
-    draft = release_services.release_create(actor=manager, project=project, name="Next", go_live_at=in_days(30))
-    foreign = release_services.release_create(actor=stranger, project=other, name="Elsewhere")
-    window = release_services.freeze_window_create(
-        actor=manager, name="Year end", starts_at=in_days(60), ends_at=in_days(61)
-    )
-    delegation = approval_services.delegation_create(
-        actor=manager, delegate=qa2, role=qa, starts_at=timezone.now(), ends_at=in_days(5)
-    )
-    template = template_services.template_create(
-        actor=manager,
-        data={
+    item = s.add_item(release, "Smoke test", role="QA", assignee=contributor)
+    s.work_item(item, evidence_url="https://ci.example.com/build/1")
+    signoff = s.signoff(item, manager)
+    unsigned = s.add_item(release, "Backup restored", role="QA", assignee=contributor)
+    s.work_item(unsigned, evidence_url="https://ci.example.com/build/2")
+    phase = s.phase(release, "EU")
+    draft = s.create(project, "Next", go_live_at=in_days(30))
+    foreign = s.create(other, "Elsewhere", by=stranger)
+    window = s.freeze("Year end", starts_at=in_days(60), ends_at=in_days(61))
+    delegation = s.delegate(manager, qa2, "QA", starts_at=timezone.now(), ends_at=in_days(5))
+    template = s.custom_template(
+        {
             "slug": "hotfix",
             "name": "Hotfix",
             "sections": [

@@ -12,7 +12,7 @@ from approvals.models import ChecklistItem
 from checklists.models import ChecklistTemplate
 from releases import services as release_services
 
-from ..factories import MembershipFactory, ProjectFactory, in_days
+from ..factories import in_days
 
 API = "/api/v1"
 
@@ -23,19 +23,12 @@ def _names(response) -> list[str]:
 
 
 @pytest.fixture
-def releases(project, manager):
-    other = ProjectFactory(name="Payments", slug="payments")
-    MembershipFactory(project=other, user=manager, role="admin")
+def releases(scenario, project, manager):
+    other = scenario.project("Payments", "payments", admins=[manager])
 
     def make(name, *, on=project, days, state="draft", description=""):
-        rel = release_services.release_create(
-            actor=manager,
-            project=on,
-            name=name,
-            version="1.0",
-            description=description,
-            go_live_at=in_days(days),
-            rollback_plan="Redeploy.",
+        rel = scenario.create(
+            on, name, "1.0", description=description, go_live_at=in_days(days), rollback_plan="Redeploy."
         )
         if state != "draft":
             rel = release_services.release_transition(release=rel, actor=manager, to=state)

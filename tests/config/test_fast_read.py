@@ -7,17 +7,14 @@ from config.fastread import FastRead
 
 from .. import api_fixtures
 from ..api_fixtures import API, bulk_items
-from ..factories import MembershipFactory, UserFactory
 
 api = api_fixtures.api
 world = api_fixtures.world
 
 
 @pytest.fixture
-def approvers(project, qa, qa2):
-    more = UserFactory(username="approver0", roles=["QA"])
-    MembershipFactory(project=project, user=more)
-    return [qa, qa2, more]
+def approvers(scenario, project, qa, qa2):
+    return [qa, qa2, scenario.join(project, scenario.person("approver0", roles=["QA"]))]
 
 
 def test_every_read_is_what_drf_writes(api, world, manager, contributor, approvers, monkeypatch):

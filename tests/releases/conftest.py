@@ -7,11 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth.models import Permission
 
-from approvals.services import signoff_grant
 from releases import services
 from releases.models import AuditEvent, ProjectMembership, Release
 
-from ..factories import MembershipFactory, ProjectFactory, UserFactory, in_days
+from ..factories import in_days
 
 
 def audit_actions(release: Release) -> list[str]:
@@ -43,24 +42,23 @@ def next_local(
 
 
 @pytest.fixture
-def other_project(db):
-    return ProjectFactory(name="Payments", slug="payments")
+def other_project(scenario, staff):
+    return scenario.project("Payments", "payments")
 
 
 @pytest.fixture
-def other_member(other_project):
+def other_member(scenario, other_project):
     """A member of another project: sees nothing of `project` unless made a stakeholder."""
-    user = UserFactory(username="other", roles=["QA"])
-    MembershipFactory(project=other_project, user=user, role=ProjectMembership.Role.ADMIN)
-    return user
+    user = scenario.person("other", roles=["QA"])
+    return scenario.join(other_project, user, role=ProjectMembership.Role.ADMIN)
 
 
 @pytest.fixture
-def ready_item(release, make_item, done, contributor, qa):
+def ready_item(scenario, release, make_item, done, contributor, qa):
     """A required QA item, done by the contributor and approved by qa."""
     item = make_item(title="Regression tests", assignee=contributor)
     done(item)
-    signoff_grant(item=item, actor=qa, decision="approve")
+    scenario.signoff(item, qa)
     return item
 
 
@@ -76,11 +74,11 @@ def approved_release(ready_release, manager):
 
 
 @pytest.fixture
-def freeze(staff):
+def freeze(scenario, staff):
     """Create a freeze window as an administrator: freeze(name=..., starts_at=..., ...)."""
 
     def create(**kwargs):
-        return services.freeze_window_create(actor=staff, **kwargs)
+        return scenario.freeze(**kwargs)
 
     return create
 

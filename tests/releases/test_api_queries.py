@@ -3,12 +3,8 @@ managers, stakeholders, phases and templates come with the list, not per release
 
 import pytest
 
-from checklists.models import ChecklistTemplate
-from checklists.services import template_create
-
 from .. import api_fixtures
 from ..api_fixtures import API, bulk_releases, count_queries, mini_template_data
-from ..factories import MembershipFactory, ProjectFactory, UserFactory
 
 api = api_fixtures.api  # the fixture this module uses
 
@@ -16,19 +12,13 @@ LIST = f"{API}/releases/?page_size=100"
 
 
 @pytest.fixture
-def fill(project, manager, qa, qa2, contributor, staff):
+def fill(scenario, project, manager, qa, qa2, contributor, staff):
     """fill(n): add n releases to the project, each with two managers, two stakeholders (of
     another project), two phases, two templates and three items with sign-offs."""
-    qa3 = UserFactory(username="qa3", roles=["QA"])
-    MembershipFactory(project=project, user=qa3)
-    other = ProjectFactory(name="Payments", slug="payments")
-    stakeholders = [UserFactory(username=f"stakeholder{i}") for i in range(2)]
-    for user in stakeholders:
-        MembershipFactory(project=other, user=user)
-    templates = [
-        template_create(actor=staff, data=mini_template_data()),
-        ChecklistTemplate.objects.get(slug="release-readiness", is_builtin=True),
-    ]
+    qa3 = scenario.join(project, scenario.person("qa3", roles=["QA"]))
+    stakeholders = [scenario.person(f"stakeholder{i}") for i in range(2)]
+    scenario.project("Payments", "payments", members=stakeholders)
+    templates = [scenario.custom_template(mini_template_data()), scenario.template("release-readiness")]
     made = []
 
     def add(count):

@@ -7,7 +7,7 @@ import pytest
 from approvals.models import ChecklistItem
 from config.domain import Conflict, Invalid
 from releases.models import Release
-from releases.services import release_create, release_transition, release_update
+from releases.services import release_transition, release_update
 
 from ..factories import in_days
 from .conftest import audit_actions, fresh, last_audit
@@ -108,16 +108,11 @@ def test_a_closed_release_can_no_longer_change(release, manager):
 
 
 @pytest.fixture
-def templated(project, manager):
-    release = release_create(
-        actor=manager,
-        project=project,
-        name="Templated",
-        go_live_at=in_days(20),
-        rollback_plan="Redeploy.",
-        templates=["release-readiness"],
+def templated(scenario, project, manager):
+    release = scenario.create(
+        project, "Templated", templates=["release-readiness"], go_live_at=in_days(20), rollback_plan="Redeploy."
     )
-    return release_transition(release=release, actor=manager, to="in_progress")
+    return scenario.start(release)
 
 
 def test_moving_go_live_moves_the_due_dates_of_unfinished_items(templated, manager, done):

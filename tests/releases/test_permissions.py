@@ -7,7 +7,7 @@ from config.domain import Forbidden, Invalid, NotFound
 from releases import permissions
 from releases.models import Release
 from releases.selectors import release_get, release_list
-from releases.services import project_member_add, release_create, release_transition, release_update
+from releases.services import project_member_add, release_transition, release_update
 
 from ..factories import UserFactory, in_days
 from .conftest import fresh, last_audit
@@ -16,13 +16,13 @@ S = Release.State
 
 
 @pytest.fixture
-def second_release(project, manager):
-    return release_create(actor=manager, project=project, name="Reporting", go_live_at=in_days(20))
+def second_release(scenario, project, manager):
+    return scenario.create(project, "Reporting", go_live_at=in_days(20))
 
 
 @pytest.fixture
-def foreign_release(other_project, other_member):
-    return release_create(actor=other_member, project=other_project, name="Payouts", go_live_at=in_days(20))
+def foreign_release(scenario, other_project, other_member):
+    return scenario.create(other_project, "Payouts", by=other_member, go_live_at=in_days(20))
 
 
 # --- outsiders -----------------------------------------------------------------------------

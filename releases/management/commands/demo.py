@@ -15,20 +15,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from approvals.services import delegation_create, item_update
+from approvals.services import item_update
 from config.domain import DomainError
-from releases.models import Phase, Project, ProjectMembership, Release
+from releases.models import Phase, Project, Release
 from releases.scenario import Scenario
 from releases.selectors import release_list
 from releases.services import (
-    freeze_window_create,
     phase_transition,
-    project_create,
-    project_member_add,
     release_transition,
 )
 
@@ -163,23 +160,23 @@ class DemoLoader(Scenario):
 
     def load(self) -> list[Release]:
         self.create_users()
-        admin, manager = self.u("admin"), self.u("manager")
-        billing = project_create(
-            actor=admin,
-            name="Billing",
-            slug="billing",
+        admin = self.u("admin")
+        billing = self.project(
+            "Billing",
+            "billing",
             description="Invoicing, payments and the customer billing portal.",
+            admins=["manager"],
+            members=TEAM,
         )
-        mobile = project_create(
-            actor=admin, name="Mobile app", slug="mobile-app", description="The iOS and Android customer app."
+        mobile = self.project(
+            "Mobile app",
+            "mobile-app",
+            description="The iOS and Android customer app.",
+            admins=["manager"],
+            members=TEAM,
         )
-        for project in (billing, mobile):
-            project_member_add(project=project, actor=admin, user=manager, role=ProjectMembership.Role.ADMIN)
-            for username in TEAM:
-                project_member_add(project=project, actor=manager, user=self.u(username))
-        freeze_window_create(
-            actor=admin,
-            name="No Friday afternoon go-lives",
+        self.freeze(
+            "No Friday afternoon go-lives",
             weekday=4,
             start_time=dt.time(12),
             end_time=dt.time(0),
@@ -187,13 +184,7 @@ class DemoLoader(Scenario):
             reason="Nobody is around over the weekend to fix what a Friday release breaks.",
         )
         # Security is away for two weeks; security2 signs on his behalf.
-        delegation_create(
-            actor=self.u("security"),
-            delegate=self.u("security2"),
-            role=Group.objects.get(name="Security"),
-            starts_at=self.now,
-            ends_at=self.now + dt.timedelta(days=14),
-        )
+        self.delegate("security", "security2", "Security", starts_at=self.now, ends_at=self.now + dt.timedelta(days=14))
         releases = [
             self.billing_draft(billing),
             self.billing_in_progress(billing),
@@ -207,24 +198,19 @@ class DemoLoader(Scenario):
         return [annotated[r.pk] for r in releases]
 
     def create_users(self) -> None:
-        User = get_user_model()
-        roles = {name: Group.objects.get_or_create(name=name)[0] for u in USERS for name in u.roles}
         override = Permission.objects.get(content_type__app_label="releases", codename="override_freeze")
         for spec in USERS:
-            user = User(
-                username=spec.username,
+            user = self.person(
+                spec.username,
+                roles=spec.roles,
+                password=spec.password,
+                staff=spec.superuser,
+                superuser=spec.superuser,
                 first_name=spec.first_name,
                 last_name=spec.last_name,
-                email=f"{spec.username}@example.com",
-                is_staff=spec.superuser,
-                is_superuser=spec.superuser,
             )
-            user.set_password(spec.password)
-            user.save()
-            user.groups.set([roles[name] for name in spec.roles])
             if spec.superuser:
                 user.user_permissions.add(override)
-            self.users[spec.username] = user
 
     def billing_draft(self, project: Project) -> Release:
         # Planned on a Friday afternoon: the release page shows the freeze window it hits.
@@ -262,7 +248,7 @@ class DemoLoader(Scenario):
             stakeholders=[self.u("stakeholder")],
             stakeholder_emails=["finance-leads@example.com"],
         )
-        release_transition(release=release, actor=self.u("manager"), to=Release.State.IN_PROGRESS)
+        self.start(release)
         self.assign_all(release)
         self.billing_in_progress_work(release, rr, dp)
         return release
@@ -339,7 +325,7 @@ class DemoLoader(Scenario):
             rollback_plan="Redeploy v3.0.0 (tag v3.0.0); no schema change.",
         )
         manager = self.u("manager")
-        release_transition(release=release, actor=manager, to=Release.State.IN_PROGRESS)
+        self.start(release)
         self.assign_all(release)
         self.finish_all(
             release,
@@ -370,7 +356,7 @@ class DemoLoader(Scenario):
             stakeholder_emails=["finance-leads@example.com"],
         )
         manager = self.u("manager")
-        release_transition(release=release, actor=manager, to=Release.State.IN_PROGRESS)
+        self.start(release)
         self.assign_all(release)
         self.finish_all(release, notes={"user-communication": "E-mail to all customers sent a week ahead."})
         release_transition(release=release, actor=manager, to=Release.State.APPROVED)
@@ -395,7 +381,7 @@ class DemoLoader(Scenario):
             rollback_plan="Zastavit postupné vydání v obchodech a vrátit backend na verzi 5.1.3.",
         )
         manager = self.u("manager")
-        release_transition(release=release, actor=manager, to=Release.State.IN_PROGRESS)
+        self.start(release)
         self.assign_all(release)
         self.finish_all(
             release,
@@ -423,7 +409,7 @@ class DemoLoader(Scenario):
             rollback_plan="Halt the staged rollout in both stores; backend back to 5.0.4.",
         )
         manager = self.u("manager")
-        release_transition(release=release, actor=manager, to=Release.State.IN_PROGRESS)
+        self.start(release)
         self.assign_all(release)
         self.finish_all(release, not_applicable={"performance-tuning": "Tuning is planned for 5.2."})
         release_transition(release=release, actor=manager, to=Release.State.APPROVED)
@@ -449,7 +435,7 @@ class DemoLoader(Scenario):
             rollback_plan="Halt the staged rollout; no backend change.",
         )
         manager = self.u("manager")
-        release_transition(release=release, actor=manager, to=Release.State.IN_PROGRESS)
+        self.start(release)
         self.assign_all(release)
         self.finish(release, "code-review")
         self.work(release, "functionality-testing", state="in_progress")
