@@ -100,8 +100,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # PostgreSQL's JIT compiles the checklist's queries on every request and costs more than
-    # it saves: `make bench` measures a page of 200 items ~30 % faster without it.
+    # PostgreSQL's JIT: the readiness subqueries these reads used to run crossed its cost
+    # threshold and paid ~50 ms of compiling per query; the reads of stored columns don't, and
+    # `make bench` (which prints both) measures no gain from it. Off, so that no estimated cost
+    # ever turns into compiling on a request; POSTGRES_JIT=1 turns it on.
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit={'on' if env.bool('POSTGRES_JIT', False) else 'off'}"
 DATABASES["default"].setdefault("TEST", {})
