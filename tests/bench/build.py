@@ -88,24 +88,22 @@ def _signoffs(items: list[Any], approvers: list[Any], qa: Any, per_item: int) ->
 
 
 def build() -> Data:
-    from django.contrib.auth.models import Group, User
+    from django.contrib.auth.models import Group
     from rest_framework.authtoken.models import Token
 
     from approvals.models import ChecklistItem, SignOff
     from approvals.services.status import status_store_all
     from releases import permissions
-    from releases.models import Project, ProjectMembership, Release
+    from releases.models import Release
+    from releases.scenario import Scenario
 
     qa = Group.objects.get(name="QA")
-    project = Project.objects.create(name="Bench", slug="bench")
-    manager = User.objects.create_user("manager", password="x")
-    contributor = User.objects.create_user("contributor", password="x")
-    approvers = [User.objects.create_user(f"qa{n}", password="x") for n in range(4)]
-    ProjectMembership.objects.create(project=project, user=manager, role="admin")
-    for user in [contributor, *approvers]:
-        ProjectMembership.objects.create(project=project, user=user)
-    for user in approvers:
-        user.groups.add(qa)
+    # The people and the project as the app makes them; the volume below is bulk-inserted.
+    scenario = Scenario(password="x")
+    scenario.person("admin", staff=True, superuser=True)
+    manager, contributor = scenario.person("manager"), scenario.person("contributor")
+    approvers = [scenario.person(f"qa{n}", roles=["QA"]) for n in range(4)]
+    project = scenario.project("Bench", "bench", admins=[manager], members=[contributor, *approvers])
     go_live = dt.datetime.now(dt.UTC) + dt.timedelta(days=30)
 
     def releases(names: list[str]) -> list[Release]:
