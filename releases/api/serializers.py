@@ -14,7 +14,6 @@ from config.api import (
 )
 from config.fastread import FastRead
 
-from .. import permissions
 from ..models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release
 
 # --- serializers ---------------------------------------------------------------------------
@@ -106,12 +105,12 @@ class ReleaseSerializer(FastRead, serializers.ModelSerializer):
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
-    def get_managers(self, obj: Release) -> list[int]:
-        return permissions.manager_ids(obj)
+    def get_managers(self, obj: Any) -> list[int]:
+        return obj.manager_ids  # read through releases.selectors.with_details
 
     @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
     def get_stakeholders(self, obj: Any) -> list[int]:
-        return [user.pk for user in obj.stakeholder_list]
+        return obj.stakeholder_ids
 
 
 class ReleaseWriteSerializer(serializers.Serializer):

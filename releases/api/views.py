@@ -63,7 +63,7 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request, **k
 
 
 def _release(request: Request, pk: int) -> Release:
-    return access_release(request.user, pk, queryset=selectors.releases_full())
+    return selectors.with_details([access_release(request.user, pk, queryset=selectors.releases_full())])[0]
 
 
 def _release_response(request: Request, release: Release, code: int = status.HTTP_200_OK) -> Response:
@@ -167,6 +167,10 @@ class ReleaseListView(VisibleListView):
 
     def visible(self) -> QuerySet[Release]:
         return selectors.release_list_full(user=self.request.user)
+
+    def paginate_queryset(self, queryset: QuerySet[Release]) -> list[Release] | None:
+        page = super().paginate_queryset(queryset)
+        return None if page is None else selectors.with_details(list(page))
 
     @extend_schema(responses={200: ReleaseSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
