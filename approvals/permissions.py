@@ -28,8 +28,8 @@ def access_item(
     item = qs.filter(pk=pk, release__in=visible).first()
     if item is None:
         raise NotFound("Not found.", code="not_found")
-    if manage and not release_permissions.can_manage_release(user, item.release):
-        raise Forbidden("Only the release's managers can do this.", code="not_release_manager")
+    if manage:
+        release_permissions.require_manager(user, item.release)
     return item
 
 

@@ -99,13 +99,19 @@ def revoke_view(user: AnyUser, release: Release) -> None:
     remove_perm(VIEW, user, release)
 
 
+def require_manager(user: AnyUser | None, release: Release) -> None:
+    """Forbidden unless the user manages the release (they see it: checked before)."""
+    if not can_manage_release(user, release):
+        raise Forbidden("Only the release's managers can do this.", code="not_release_manager")
+
+
 def check_release(user: AnyUser | None, release: Release, *, manage: bool = False) -> None:
     """NotFound unless the user can see the release; with `manage`, Forbidden unless they
     manage it."""
     if not can_view_release(user, release):
         raise NotFound("Release not found.", code="not_found")
-    if manage and not can_manage_release(user, release):
-        raise Forbidden("Only the release's managers can do this.", code="not_release_manager")
+    if manage:
+        require_manager(user, release)
 
 
 def access_release(
@@ -117,8 +123,8 @@ def access_release(
     found = releases_visible_to(user, queryset).filter(pk=pk).first()
     if found is None:
         raise NotFound("Not found.", code="not_found")
-    if manage and not can_manage_release(user, found):
-        raise Forbidden("Only the release's managers can do this.", code="not_release_manager")
+    if manage:
+        require_manager(user, found)
     return found
 
 
@@ -136,12 +142,14 @@ def can_override_freeze(user: AnyUser | None) -> bool:
 # --- projects ----------------------------------------------------------------------------
 
 
-def projects_visible_to(user: AnyUser | None) -> QuerySet[Project]:
+def projects_visible_to(user: AnyUser | None, queryset: QuerySet[Project] | None = None) -> QuerySet[Project]:
+    """The projects (of `queryset`, all by default) the user may see."""
+    qs = Project.objects.all() if queryset is None else queryset
     if not _is_active(user):
-        return Project.objects.none()
+        return qs.none()
     if user.is_superuser or user.is_staff:  # type: ignore[union-attr]
-        return Project.objects.all()
-    return Project.objects.filter(Exists(ProjectMembership.objects.filter(project=OuterRef("pk"), user=user)))
+        return qs
+    return qs.filter(Exists(ProjectMembership.objects.filter(project=OuterRef("pk"), user=user)))
 
 
 def can_view_project(user: AnyUser | None, project: Project) -> bool:
@@ -166,23 +174,23 @@ def access_project(
 ) -> Project:
     """The project `pk` as the user may reach it: NotFound when they may not see it,
     Forbidden when `admin` and they don't administer it."""
-    found = (
-        (queryset if queryset is not None else Project.objects.all())
-        .filter(pk__in=projects_visible_to(user).filter(pk=pk))
-        .first()
-    )
+    found = projects_visible_to(user, queryset).filter(pk=pk).first()
     if found is None:
         raise NotFound("Not found.", code="not_found")
     if admin:
-        check_project_admin(user, found)
+        _require_project_admin(user, found)
     return found
+
+
+def _require_project_admin(user: AnyUser | None, project: Project) -> None:
+    if not can_administer_project(user, project):
+        raise Forbidden("Only the project's administrators can do this.", code="not_project_admin")
 
 
 def check_project_admin(user: AnyUser | None, project: Project) -> None:
     if not can_view_project(user, project):
         raise NotFound("Project not found.", code="not_found")
-    if not can_administer_project(user, project):
-        raise Forbidden("Only the project's administrators can do this.", code="not_project_admin")
+    _require_project_admin(user, project)
 
 
 def freeze_windows_visible_to(user: AnyUser | None) -> QuerySet[FreezeWindow]:

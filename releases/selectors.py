@@ -14,8 +14,8 @@ from .permissions import AnyUser
 
 
 def release_list(*, user: AnyUser) -> QuerySet[Release]:
-    """Visible releases with their stored readiness and their project's name."""
-    return permissions.releases_visible_to(user, Release.objects.annotate(project_name=F("project__name")))
+    """Visible releases as the API and pages show them (with_details on the rows read)."""
+    return permissions.releases_visible_to(user, releases_full())
 
 
 def freeze_windows_for(project_id: int | None) -> QuerySet[FreezeWindow]:
@@ -59,11 +59,6 @@ def release_get(*, user: AnyUser, pk: int) -> Release | None:
     return release_list(user=user).filter(pk=pk).first()
 
 
-def release_list_full(*, user: AnyUser) -> QuerySet[Release]:
-    """Visible releases as the API and pages show them (with_details on the rows read)."""
-    return permissions.releases_visible_to(user, releases_full())
-
-
 def releases_full() -> QuerySet[Release]:
     """Releases with readiness and their project's name, not narrowed to what a user sees:
     read one through access_release, then with_details."""
@@ -104,7 +99,13 @@ def memberships_of(project: Project) -> QuerySet[ProjectMembership]:
     return ProjectMembership.objects.filter(project=project).select_related("user").order_by("user__username")
 
 
+def projects_with_role(user: AnyUser) -> QuerySet[Project]:
+    """Projects annotated with the user's own role in each (or None), not narrowed to those
+    the user sees: read one through access_project."""
+    role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")
+    return Project.objects.annotate(my_role=Subquery(role[:1]))
+
+
 def projects_for(user: AnyUser) -> QuerySet[Project]:
-    """Visible projects, annotated with the user's own role in each (or None)."""
-    role = ProjectMembership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]
-    return permissions.projects_visible_to(user).annotate(my_role=Subquery(role)).order_by("name", "id")
+    """Visible projects, with the user's own role in each."""
+    return permissions.projects_visible_to(user, projects_with_role(user)).order_by("name", "id")

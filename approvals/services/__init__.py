@@ -3,7 +3,6 @@ conditional items, due dates), `upgrade` (a newer template version), `items`, `s
 `delegations`, and `status` (keeping each item's sign-off status and the release's
 readiness stored). Locking: a write locks the release row first, then the item row."""
 
-from ..selectors import item_status
 from .checklist import checklist_apply_template, checklist_sync_flags, items_recompute_due
 from .delegations import delegation_cancel, delegation_create
 from .items import AUDITED_FIELDS, item_create, item_update
@@ -19,7 +18,6 @@ __all__ = [
     "delegation_cancel",
     "delegation_create",
     "item_create",
-    "item_status",
     "item_update",
     "items_recompute_due",
     "release_template_upgrade",

@@ -100,7 +100,7 @@ class ProjectListView(VisibleListView):
 
 class ProjectDetailView(APIView):
     def _get(self, request: Request, pk: int) -> Project:
-        return access_project(request.user, pk, queryset=selectors.projects_for(request.user))
+        return access_project(request.user, pk, queryset=selectors.projects_with_role(request.user))
 
     @extend_schema(responses={200: ProjectSerializer, **errors(*READ)})
     def get(self, request: Request, pk: int) -> Response:
@@ -166,7 +166,7 @@ class ReleaseListView(VisibleListView):
     filterset_class = ReleaseFilter
 
     def visible(self) -> QuerySet[Release]:
-        return selectors.release_list_full(user=self.request.user)
+        return selectors.release_list(user=self.request.user)
 
     def paginate_queryset(self, queryset: QuerySet[Release]) -> list[Release] | None:
         page = super().paginate_queryset(queryset)

@@ -4,7 +4,8 @@ import pytest
 from django.contrib.auth.models import Group
 
 from approvals.models import Delegation, SignOff
-from approvals.services import delegation_cancel, delegation_create, item_status, signoff_grant
+from approvals.selectors import item_status
+from approvals.services import delegation_cancel, delegation_create, signoff_grant
 from config.domain import Conflict, Forbidden, Invalid
 from releases.models import AuditEvent
 from tests.factories import in_days

@@ -3,7 +3,8 @@
 import pytest
 
 from approvals.models import SignOff
-from approvals.services import item_status, signoff_grant
+from approvals.selectors import item_status
+from approvals.services import signoff_grant
 from config.domain import Conflict
 from tests.concurrency import at_once
 

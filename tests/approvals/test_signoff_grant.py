@@ -3,7 +3,8 @@
 import pytest
 
 from approvals.models import ChecklistItem, SignOff
-from approvals.services import item_status, item_update, signoff_grant
+from approvals.selectors import item_status
+from approvals.services import item_update, signoff_grant
 from config.domain import Conflict, Forbidden, Invalid, NotFound
 from releases.models import AuditEvent
 from releases.services import release_transition, release_update

@@ -4,7 +4,8 @@ import pytest
 from django.db import Error, transaction
 
 from approvals.models import SignOff
-from approvals.services import item_status, signoff_grant, signoff_revoke
+from approvals.selectors import item_status
+from approvals.services import signoff_grant, signoff_revoke
 from config.domain import Conflict, Forbidden, Invalid, NotFound
 from releases.models import AuditEvent
 from releases.services import release_transition

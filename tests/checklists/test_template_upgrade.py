@@ -5,9 +5,9 @@ import copy
 import pytest
 
 from approvals.models import ChecklistItem
+from approvals.selectors import item_status
 from approvals.services import (
     checklist_apply_template,
-    item_status,
     item_update,
     release_template_upgrade,
 )
