@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from guardian.shortcuts import assign_perm, remove_perm
 
@@ -31,10 +32,28 @@ def _is_active(user: AnyUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
+# The ids of the release permissions, read once per process: the rows are made by migrate and
+# never change after; a flush (tests) makes them anew, and post_migrate empties this.
+_PERMISSION_IDS: dict[tuple[str, ...], list[int]] = {}
+
+
+def forget_permission_ids(**kwargs: Any) -> None:
+    _PERMISSION_IDS.clear()
+
+
+def _permission_ids(codenames: tuple[str, ...]) -> list[int]:
+    ids = _PERMISSION_IDS.get(codenames)
+    if not ids:
+        found = Permission.objects.filter(
+            codename__in=codenames, content_type__app_label="releases", content_type__model="release"
+        )
+        ids = _PERMISSION_IDS[codenames] = sorted(found.values_list("id", flat=True))
+    return ids
+
+
 def _perm_rows(*, codenames: tuple[str, ...]) -> QuerySet[ReleaseUserObjectPermission]:
-    return ReleaseUserObjectPermission.objects.filter(
-        permission__codename__in=codenames, permission__content_type__app_label="releases"
-    )
+    """Grants of these permissions on releases (by permission id: no join per read)."""
+    return ReleaseUserObjectPermission.objects.filter(permission_id__in=_permission_ids(codenames))
 
 
 # --- releases ----------------------------------------------------------------------------
@@ -47,9 +66,11 @@ def releases_visible_to(user: AnyUser | None, queryset: QuerySet[Release] | None
         return qs.none()
     if user.is_superuser:  # type: ignore[union-attr]
         return qs
-    member = ProjectMembership.objects.filter(project=OuterRef("project_id"), user=user)
-    granted = _perm_rows(codenames=(VIEW, MANAGE)).filter(content_object=OuterRef("pk"), user=user)
-    return qs.filter(Q(Exists(member)) | Q(Exists(granted)))
+    # IN rather than EXISTS per row: PostgreSQL reads each set once (hashed), and the query is
+    # cheaper to build and to plan (make bench: the list's count and page, every access_release).
+    projects = ProjectMembership.objects.filter(user=user).values("project_id")
+    granted = _perm_rows(codenames=(VIEW, MANAGE)).filter(user=user).values("content_object_id")
+    return qs.filter(Q(project_id__in=projects) | Q(pk__in=granted))
 
 
 def releases_managed_by(user: AnyUser | None) -> QuerySet[Release]:
@@ -57,8 +78,8 @@ def releases_managed_by(user: AnyUser | None) -> QuerySet[Release]:
         return Release.objects.none()
     if user.is_superuser:  # type: ignore[union-attr]
         return Release.objects.all()
-    granted = _perm_rows(codenames=(MANAGE,)).filter(content_object=OuterRef("pk"), user=user)
-    return Release.objects.filter(Exists(granted))
+    granted = _perm_rows(codenames=(MANAGE,)).filter(user=user).values("content_object_id")
+    return Release.objects.filter(pk__in=granted)
 
 
 def can_view_release(user: AnyUser | None, release: Release) -> bool:
