@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api
+from .views import delegations, items, signoffs
 
 api_urlpatterns = [
     path("releases/<int:pk>/items/", api.ReleaseItemListView.as_view(), name="api-release-items"),
@@ -9,4 +10,11 @@ api_urlpatterns = [
     path("signoffs/<int:pk>/revoke/", api.SignOffRevokeView.as_view(), name="api-signoff-revoke"),
     path("delegations/", api.DelegationListView.as_view(), name="api-delegations"),
     path("delegations/<int:pk>/", api.DelegationDetailView.as_view(), name="api-delegation"),
+]
+
+web_urlpatterns = [
+    path("items/<int:pk>/", items.placeholder, name="item-detail"),
+    path("signoffs/", signoffs.placeholder, name="signoff-queue"),
+    # delegations
+    path("delegations/", delegations.placeholder, name="delegations"),
 ]

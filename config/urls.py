@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
+from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from approvals.urls import api_urlpatterns as approvals_api
+from approvals.urls import web_urlpatterns as approvals_web
 from checklists.urls import api_urlpatterns as checklists_api
+from checklists.urls import web_urlpatterns as checklists_web
+from notifications.urls import web_urlpatterns as notifications_web
 from releases.urls import api_urlpatterns as releases_api
+from releases.urls import web_urlpatterns as releases_web
 
 from . import api
 
@@ -19,7 +23,12 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    *releases_web,
+    *approvals_web,
+    *checklists_web,
+    *notifications_web,
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

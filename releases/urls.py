@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import api
+from .views import dashboard, freeze_windows, projects, releases
 
 api_urlpatterns = [
     path("projects/", api.ProjectListView.as_view(), name="api-projects"),
@@ -24,4 +25,15 @@ api_urlpatterns = [
     path("phases/<int:pk>/transition/", api.PhaseTransitionView.as_view(), name="api-phase-transition"),
     path("freeze-windows/", api.FreezeWindowListView.as_view(), name="api-freeze-windows"),
     path("freeze-windows/<int:pk>/", api.FreezeWindowDetailView.as_view(), name="api-freeze-window"),
+]
+
+web_urlpatterns = [
+    path("", dashboard.placeholder, name="dashboard"),
+    path("releases/", releases.placeholder, name="release-list"),
+    path("releases/new/", releases.placeholder, name="release-new"),
+    path("releases/<int:pk>/", releases.placeholder, name="release-detail"),
+    # freeze windows
+    path("freeze-windows/", freeze_windows.placeholder, name="freeze-window-list"),
+    # projects
+    path("projects/", projects.placeholder, name="project-list"),
 ]

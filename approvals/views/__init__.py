@@ -1,0 +1,1 @@
+"""Browser pages of items, sign-offs and delegations."""

@@ -1,0 +1,31 @@
+"""Writes of a person's own settings."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from config.domain import Invalid
+
+from .models import Profile
+
+
+@transaction.atomic
+def profile_update(*, user: User, actor: User, language: str | None = None, time_zone: str | None = None) -> Profile:
+    """A person sets their own language and time zone (empty: the browser's / the server's)."""
+    if actor.pk != user.pk:
+        raise Invalid.field("user", "Only the person themselves can change their profile.", code="not_yours")
+    profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+    if language is not None:
+        if language and language not in dict(settings.LANGUAGES):
+            raise Invalid.field("language", f"Unknown language {language!r}.", code="unknown_language")
+        profile.language = language
+    if time_zone is not None:
+        if time_zone and time_zone not in zoneinfo.available_timezones():
+            raise Invalid.field("time_zone", f"Unknown time zone {time_zone!r}.", code="unknown_time_zone")
+        profile.time_zone = time_zone
+    profile.save()
+    return profile

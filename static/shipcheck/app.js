@@ -1,0 +1,16 @@
+// Shipcheck's few lines of script: live countdowns to go-live. Everything else is htmx.
+(function () {
+  function countdown(el) {
+    const target = Date.parse(el.dataset.countdown);
+    if (isNaN(target)) return;
+    let ms = target - Date.now();
+    const past = ms < 0;
+    ms = Math.abs(ms);
+    const d = Math.floor(ms / 86400000), h = Math.floor(ms / 3600000) % 24, m = Math.floor(ms / 60000) % 60;
+    const text = (d ? d + " d " : "") + h + " h " + m + " min";
+    el.textContent = past ? (el.dataset.pastLabel || "") + " " + text : (el.dataset.futureLabel || "") + " " + text;
+  }
+  function tick() { document.querySelectorAll("[data-countdown]").forEach(countdown); }
+  document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 30000); });
+  document.addEventListener("htmx:afterSettle", tick);
+})();
