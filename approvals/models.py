@@ -6,12 +6,23 @@ goes up each time the item is marked done (or not applicable); a rejection stand
 the item has not been completed again since.
 """
 
+from __future__ import annotations
+
+import uuid
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.utils.text import get_valid_filename
 
 from checklists.models import Category
+
+
+def evidence_path(item: ChecklistItem, filename: str) -> str:
+    """Where an uploaded evidence file is kept: by release and item, under a random name
+    (the original name is kept at the end, for the download)."""
+    return f"evidence/{item.release_id}/{item.pk}/{uuid.uuid4().hex}/{get_valid_filename(filename)}"
 
 
 class ChecklistItem(models.Model):
@@ -57,6 +68,9 @@ class ChecklistItem(models.Model):
         related_name="assigned_items",
     )
     evidence_url = models.URLField(max_length=1000, blank=True)
+    # Stored through Django's storage API; served only by the item's evidence view, which
+    # checks that the viewer sees the release.
+    evidence_file = models.FileField(upload_to=evidence_path, max_length=300, blank=True)
     note = models.TextField(blank=True)
     justification = models.TextField(blank=True)
     blocked_reason = models.TextField(blank=True)
@@ -204,3 +218,21 @@ class Delegation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delegator} → {self.delegate} ({self.role}) {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"
+
+
+class Comment(models.Model):
+    """A comment on an item. Append-only, audited; `@username` mentions are kept for the
+    notifications."""
+
+    item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    body = models.TextField()
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["item", "created_at"], name="comment_item_time")]
+
+    def __str__(self) -> str:
+        return f"{self.author_id} on {self.item_id}: {self.body[:50]}"

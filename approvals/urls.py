@@ -13,7 +13,14 @@ api_urlpatterns = [
 ]
 
 web_urlpatterns = [
-    path("items/<int:pk>/", items.placeholder, name="item-detail"),
+    path("items/<int:pk>/", items.item_detail, name="item-detail"),
+    path("items/<int:pk>/panel/", items.item_panel, name="item-panel"),
+    path("items/<int:pk>/work/", items.item_work, name="item-work"),
+    path("items/<int:pk>/assign/", items.item_manage, name="item-manage"),
+    path("items/<int:pk>/comments/", items.item_comment, name="item-comment"),
+    path("items/<int:pk>/signoffs/", items.item_signoff, name="item-signoff"),
+    path("items/<int:pk>/evidence/", items.evidence_download, name="item-evidence"),
+    path("signoffs/<int:pk>/revoke/", items.signoff_revoke, name="signoff-revoke"),
     path("signoffs/", signoffs.placeholder, name="signoff-queue"),
     # delegations
     path("delegations/", delegations.placeholder, name="delegations"),

@@ -15,10 +15,20 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponseBase
+from django_htmx.middleware import HtmxDetails
 
 from .domain import Conflict, DomainError, Forbidden, Invalid, NotFound
+
+
+class AuthedRequest(HttpRequest):
+    """What a view under @page gets: a signed-in user, and django-htmx's details."""
+
+    user: User  # type: ignore[assignment]
+    htmx: HtmxDetails
 
 
 @contextmanager
@@ -32,12 +42,12 @@ def reached() -> Iterator[None]:
         raise PermissionDenied(error.message) from error
 
 
-def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def page(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """A page for signed-in people, whose access errors become the 404 / 403 pages."""
 
     @login_required
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         with reached():
             return view(request, *args, **kwargs)
 
@@ -71,3 +81,19 @@ def failure_messages(error: DomainError) -> list[str]:
         return [failure["message"] for failure in error.failures]
     field_messages = [m for messages in error.fields.values() for m in messages]
     return field_messages or [error.message]
+
+
+class _DryRun(Exception):  # not an error: carries the result out of the rolled-back block
+    def __init__(self, result: Any) -> None:
+        self.result = result
+
+
+def dry_run(call: Callable[[], Any]) -> Any:
+    """What a service would do, without keeping it: the call runs in a transaction that is
+    then rolled back (with its audit events and anything queued on commit). Previews use
+    this, so that a preview and the real thing follow the same rules."""
+    try:
+        with transaction.atomic():
+            raise _DryRun(call())
+    except _DryRun as done:
+        return done.result

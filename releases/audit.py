@@ -21,6 +21,8 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
         return str(value)
+    if isinstance(value, models.fields.files.FieldFile):
+        return value.name or ""
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, dict):

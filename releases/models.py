@@ -251,6 +251,7 @@ class AuditAction(models.TextChoices):
     ITEM_ASSIGNED = "item.assigned", "Item assigned"  # before/after: assignee (user id or None)
     # before: state; after: state, justification, blocked_reason, evidence_url (or rejected_by)
     ITEM_STATE_CHANGED = "item.state_changed", "Item status changed"
+    ITEM_COMMENTED = "item.commented", "Comment added"  # after: item, comment, mentions (usernames)
     # target: the sign-off; after: item, approver, signed_by, role, decision, comment, on_behalf_of,
     # self_signoff_relaxed
     SIGNOFF_APPROVED = "signoff.approved", "Sign-off approved"

@@ -177,13 +177,19 @@ def can_view_project(user: AnyUser | None, project: Project) -> bool:
     return projects_visible_to(user).filter(pk=project.pk).exists()
 
 
+def projects_administered_by(user: AnyUser | None) -> QuerySet[Project]:
+    """The projects in which the user creates releases and manages members: staff all."""
+    if not _is_active(user):
+        return Project.objects.none()
+    if user.is_superuser or user.is_staff:  # type: ignore[union-attr]
+        return Project.objects.all()
+    admins = ProjectMembership.objects.filter(user=user, role=ProjectMembership.Role.ADMIN)
+    return Project.objects.filter(pk__in=admins.values("project_id"))
+
+
 def can_administer_project(user: AnyUser | None, project: Project) -> bool:
     """Create releases in it and manage its members."""
-    if not _is_active(user):
-        return False
-    if user.is_superuser or user.is_staff:  # type: ignore[union-attr]
-        return True
-    return ProjectMembership.objects.filter(project=project, user=user, role=ProjectMembership.Role.ADMIN).exists()
+    return projects_administered_by(user).filter(pk=project.pk).exists()
 
 
 def can_create_project(user: AnyUser | None) -> bool:

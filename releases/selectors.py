@@ -6,7 +6,10 @@ import datetime as dt
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.contrib.auth import get_user_model
+from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
+
+from checklists.models import ChecklistTemplate
 
 from . import permissions
 from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseTemplate
@@ -109,3 +112,42 @@ def projects_with_role(user: AnyUser) -> QuerySet[Project]:
 def projects_for(user: AnyUser) -> QuerySet[Project]:
     """Visible projects, with the user's own role in each."""
     return permissions.projects_visible_to(user, projects_with_role(user)).order_by("name", "id")
+
+
+# --- release pages ------------------------------------------------------------------------
+
+
+def usernames(user_ids: list[int]) -> dict[int, str]:
+    User = get_user_model()
+    return dict(User.objects.filter(pk__in=user_ids).values_list("pk", "username"))
+
+
+def release_version(release_id: int) -> int:
+    """A number that grows with every change to the release or anything on it: every change
+    is audited in the same transaction, so the newest audit event's id is the version (the
+    release page polls it; one indexed read)."""
+    newest = AuditEvent.objects.filter(release_id=release_id).order_by("-id").values_list("id", flat=True).first()
+    return newest or 0
+
+
+def template_upgrades(release: Release) -> list[tuple[ReleaseTemplate, int]]:
+    """The release's templates that have a newer version, with that version's number.
+    `release.template_uses` read by with_details."""
+    uses: list[ReleaseTemplate] = release.template_uses  # type: ignore[attr-defined]
+    newest = dict(
+        ChecklistTemplate.objects.filter(slug__in=[use.slug for use in uses])
+        .values("slug")
+        .annotate(v=Max("version"))
+        .values_list("slug", "v")
+    )
+    return [(use, newest[use.slug]) for use in uses if newest.get(use.slug, 0) > use.template.version]
+
+
+def release_search_q(value: str) -> Q:
+    """What searching releases looks in (the API's `search` and the release list's)."""
+    return Q(name__icontains=value) | Q(version__icontains=value) | Q(description__icontains=value)
+
+
+def projects_administered_by(user: AnyUser) -> QuerySet[Project]:
+    """Where the user may create releases (the new-release form's projects)."""
+    return permissions.projects_administered_by(user).order_by("name", "id")

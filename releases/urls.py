@@ -29,9 +29,16 @@ api_urlpatterns = [
 
 web_urlpatterns = [
     path("", dashboard.placeholder, name="dashboard"),
-    path("releases/", releases.placeholder, name="release-list"),
-    path("releases/new/", releases.placeholder, name="release-new"),
-    path("releases/<int:pk>/", releases.placeholder, name="release-detail"),
+    path("releases/", releases.release_list, name="release-list"),
+    path("releases/new/", releases.release_new, name="release-new"),
+    path("releases/new/preview/", releases.release_preview, name="release-preview"),
+    path("releases/<int:pk>/", releases.release_detail, name="release-detail"),
+    path("releases/<int:pk>/edit/", releases.release_edit, name="release-edit"),
+    path("releases/<int:pk>/live/", releases.release_live, name="release-live"),
+    path("releases/<int:pk>/transition/", releases.release_transition, name="release-transition"),
+    path("releases/<int:pk>/phases/", releases.phase_create, name="phase-create"),
+    path("releases/<int:pk>/phases/<int:phase_pk>/", releases.phase_transition, name="phase-transition"),
+    path("releases/<int:pk>/upgrade/<slug:slug>/", releases.release_upgrade, name="release-upgrade"),
     # freeze windows
     path("freeze-windows/", freeze_windows.placeholder, name="freeze-window-list"),
     # projects

@@ -4,9 +4,10 @@ conditional items, due dates), `upgrade` (a newer template version), `items`, `s
 readiness stored). Locking: a write locks the release row first, then the item row."""
 
 from .checklist import checklist_apply_template, checklist_sync_flags, items_recompute_due
+from .comments import comment_create
 from .delegations import delegation_cancel, delegation_create
 from .items import AUDITED_FIELDS, item_create, item_update
-from .signoffs import signoff_grant, signoff_revoke
+from .signoffs import signoff_grant, signoff_refusal, signoff_revoke
 from .status import checklist_refresh
 from .upgrade import release_template_upgrade
 
@@ -15,6 +16,7 @@ __all__ = [
     "checklist_apply_template",
     "checklist_refresh",
     "checklist_sync_flags",
+    "comment_create",
     "delegation_cancel",
     "delegation_create",
     "item_create",
@@ -22,5 +24,6 @@ __all__ = [
     "items_recompute_due",
     "release_template_upgrade",
     "signoff_grant",
+    "signoff_refusal",
     "signoff_revoke",
 ]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import mimetypes
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
@@ -28,6 +31,7 @@ State = ChecklistItem.State
 SUBSTANTIVE_FIELDS = (
     "state",
     "evidence_url",
+    "evidence_file",
     "title",
     "guidance",
     "justification",
@@ -37,7 +41,7 @@ SUBSTANTIVE_FIELDS = (
 # What made an item ready at the go/no-go; once the release is live, a ready item keeps it
 # (its approvals can't be revoked then either, nor made stale).
 LIVE_FROZEN_FIELDS = (*SUBSTANTIVE_FIELDS, "assignee", "required")
-CONTRIBUTOR_FIELDS = {"state", "evidence_url", "note", "justification", "blocked_reason"}
+CONTRIBUTOR_FIELDS = {"state", "evidence_url", "evidence_file", "note", "justification", "blocked_reason"}
 NOT_ASSIGNEE = "Only the item's assignee and the release managers can change it."
 AUDITED_FIELDS = (
     "title",
@@ -50,6 +54,7 @@ AUDITED_FIELDS = (
     "state",
     "assignee",
     "evidence_url",
+    "evidence_file",
     "note",
     "justification",
     "blocked_reason",
@@ -64,6 +69,23 @@ def _clean_url(name: str, value: Any) -> str:
             URLValidator(schemes=["http", "https"])(value)
         except ValidationError:
             raise Invalid.field(name, "Enter a valid http(s) URL.") from None
+    return value
+
+
+def _clean_evidence_file(name: str, value: Any) -> Any:
+    """An uploaded evidence file within the size limit and of an allowed type (judged by its
+    name, not by what the browser claims); None or "" removes the file."""
+    if value in (None, ""):
+        return ""
+    if not isinstance(value, UploadedFile):
+        raise Invalid.field(name, "Upload a file.")
+    limit = settings.EVIDENCE_MAX_BYTES
+    if value.size is None or value.size > limit:
+        raise Invalid.field(name, f"The file is larger than {limit // (1024 * 1024)} MB.", code="file_too_large")
+    kind = mimetypes.guess_type(value.name or "")[0]
+    if kind not in settings.EVIDENCE_CONTENT_TYPES:
+        allowed = ", ".join(sorted({mimetypes.guess_extension(t) or t for t in settings.EVIDENCE_CONTENT_TYPES}))
+        raise Invalid.field(name, f"Files of this type can't be evidence; allowed: {allowed}.", code="file_type")
     return value
 
 
@@ -96,6 +118,8 @@ def _clean_field(release: Release, name: str, value: Any) -> Any:
         return value
     if name == "evidence_url":
         return _clean_url(name, value)
+    if name == "evidence_file":
+        return _clean_evidence_file(name, value)
     if name == "due_at":
         return clean_aware(name, value)
     if name == "assignee":
@@ -135,9 +159,9 @@ def _check_state_requirements(item: ChecklistItem) -> None:
     when blocked."""
     if item.state != State.BLOCKED:
         item.blocked_reason = ""
-    if item.state == State.DONE and item.evidence_required and not item.evidence_url:
+    if item.state == State.DONE and item.evidence_required and not (item.evidence_url or item.evidence_file):
         raise Invalid.field(
-            "evidence_url", "This item needs evidence (a link) while it is done.", code="evidence_required"
+            "evidence_url", "This item needs evidence (a link or a file) while it is done.", code="evidence_required"
         )
     if item.state == State.NOT_APPLICABLE and not item.justification:
         raise Invalid.field("justification", "Say why the item does not apply.", code="justification_required")

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from config.domain import Conflict, Forbidden, Invalid, clean_text, failure
+from config.domain import Conflict, DomainError, Forbidden, Invalid, clean_text, failure
 from releases import permissions
 from releases.audit import audit_record
 from releases.models import AuditAction, Release
@@ -136,6 +136,49 @@ def _create(
         raise _already_signed(item, actor=actor) from None
 
 
+def _check_may_sign(
+    *, release: Release, item: ChecklistItem, actor: User, on_behalf_of: User | None, reject: bool
+) -> tuple[User, Delegation | None, Group]:
+    """Every rule of who may sign this item now, in the order a person would want to hear
+    them; returns who signs for whom, under which delegation and role."""
+    require_open(release)
+    if not item.needs_signoff:
+        raise Conflict("This item needs no sign-off.", code="signoff_not_needed")
+    role = item.approver_role
+    assert role is not None
+    approver, delegation = _signer(item=item, actor=actor, on_behalf_of=on_behalf_of, role=role)
+    if not holds_role(actor, role):
+        raise Forbidden(f"Signing off this item needs the {role.name} role.", code="missing_role")
+    _check_finished(item)
+    if reject and release.state == Release.State.LIVE and item.is_ready:
+        raise signed_off_live(item, "Can't reject it: a rejection would send it back.")
+    _check_separation_of_duties(release=release, item=item, actor=actor, approver=approver, role=role)
+    standing = item.signoffs.filter(revoked_at__isnull=True, item_revision=item.revision)
+    earlier = standing.filter(Q(approver=approver) | Q(signed_by=actor)).select_related("approver", "signed_by")
+    if (found := earlier.first()) is not None:
+        raise _already_signed(item, actor=actor, earlier=found)
+    return approver, delegation, role
+
+
+def signoff_refusal(
+    *, item: ChecklistItem, actor: User, on_behalf_of: User | None = None, decision: str = SignOff.Decision.APPROVE
+) -> DomainError | None:
+    """Why `actor` could not sign the item now (the error signoff_grant would raise), or None
+    when they could: pages say why instead of hiding the button. Reads only."""
+    try:
+        permissions.check_release(actor, item.release)
+        _check_may_sign(
+            release=item.release,
+            item=item,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+            reject=decision == SignOff.Decision.REJECT,
+        )
+    except DomainError as error:
+        return error
+    return None
+
+
 def signoff_grant(
     *, item: ChecklistItem, actor: User, decision: str, comment: str = "", on_behalf_of: User | None = None
 ) -> SignOff:
@@ -151,22 +194,9 @@ def signoff_grant(
     reject = decision == SignOff.Decision.REJECT
     with transaction.atomic():
         release, item = lock_item(item)
-        require_open(release)
-        if not item.needs_signoff:
-            raise Conflict("This item needs no sign-off.", code="signoff_not_needed")
-        role = item.approver_role
-        assert role is not None
-        approver, delegation = _signer(item=item, actor=actor, on_behalf_of=on_behalf_of, role=role)
-        if not holds_role(actor, role):
-            raise Forbidden(f"Signing off this item needs the {role.name} role.", code="missing_role")
-        _check_finished(item)
-        if reject and release.state == Release.State.LIVE and item.is_ready:
-            raise signed_off_live(item, "Can't reject it: a rejection would send it back.")
-        _check_separation_of_duties(release=release, item=item, actor=actor, approver=approver, role=role)
-        standing = item.signoffs.filter(revoked_at__isnull=True, item_revision=item.revision)
-        earlier = standing.filter(Q(approver=approver) | Q(signed_by=actor)).select_related("approver", "signed_by")
-        if (found := earlier.first()) is not None:
-            raise _already_signed(item, actor=actor, earlier=found)
+        approver, delegation, role = _check_may_sign(
+            release=release, item=item, actor=actor, on_behalf_of=on_behalf_of, reject=reject
+        )
         signoff = _create(
             item=item, actor=actor, approver=approver, delegation=delegation, decision=decision, comment=comment
         )

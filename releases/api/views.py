@@ -10,7 +10,7 @@ from typing import Any
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -157,7 +157,7 @@ class ReleaseFilter(django_filters.FilterSet):
         fields = ["state", "project", "go_live_after", "go_live_before", "search"]
 
     def filter_search(self, queryset: QuerySet[Release], name: str, value: str) -> QuerySet[Release]:
-        return queryset.filter(Q(name__icontains=value) | Q(version__icontains=value) | Q(description__icontains=value))
+        return queryset.filter(selectors.release_search_q(value))
 
 
 class ReleaseListView(VisibleListView):
