@@ -35,6 +35,11 @@ class ItemWorkForm(forms.Form):
     remove_evidence_file = forms.BooleanField(label=_("Remove the evidence file"), required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args: Any, has_file: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not has_file:
+            del self.fields["remove_evidence_file"]
+
     @staticmethod
     def initial_for(item: ChecklistItem) -> dict[str, Any]:
         return {
@@ -43,7 +48,7 @@ class ItemWorkForm(forms.Form):
 
     def changes(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        upload, remove = data.pop("evidence_file"), data.pop("remove_evidence_file")
+        upload, remove = data.pop("evidence_file"), data.pop("remove_evidence_file", False)
         if upload:
             data["evidence_file"] = upload
         elif remove:

@@ -68,7 +68,8 @@ def _context(request: AuthedRequest, item: ChecklistItem, **forms_given: forms.F
         "release": release,
         "is_manager": is_manager,
         "may_work": is_manager or item.assignee_id == user.pk,
-        "work_form": forms_given.get("work_form") or ItemWorkForm(initial=ItemWorkForm.initial_for(item)),
+        "work_form": forms_given.get("work_form")
+        or ItemWorkForm(initial=ItemWorkForm.initial_for(item), has_file=bool(item.evidence_file)),
         "manage_form": forms_given.get("manage_form")
         or ItemManageForm(
             initial={"assignee": item.assignee_id, "due_at": item.due_at and timezone.localtime(item.due_at)}
@@ -109,7 +110,7 @@ def item_panel(request: AuthedRequest, pk: int) -> HttpResponse:
 @require_POST
 def item_work(request: AuthedRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
-    form = ItemWorkForm(request.POST, request.FILES)
+    form = ItemWorkForm(request.POST, request.FILES, has_file=bool(item.evidence_file))
     if form.is_valid():
         try:
             services.item_update(item=item, actor=request.user, **form.changes())
