@@ -226,6 +226,25 @@ def checklist_for_release(release_id: int) -> QuerySet[ChecklistItem]:
     return checklist_items().filter(release_id=release_id).order_by("order", "id")
 
 
+def checklist_overview(release_id: int) -> QuerySet[ChecklistItem]:
+    """A release's items as the release page lists them: the columns a row shows, with
+    overdue and names; no sign-offs (the item panel reads those)."""
+    columns = (
+        "release_id", "category", "order", "title", "required", "state", "assignee_id", "due_at",
+        "approver_role_id", "required_signoffs", "valid_approvals", "has_rejection", "is_signed", "is_ready",
+    )  # fmt: skip
+    return (
+        ChecklistItem.objects.filter(release_id=release_id)
+        .only(*columns)
+        .annotate(
+            overdue=_when(overdue_q(timezone.now())),
+            assignee_username=F("assignee__username"),
+            approver_role_name=F("approver_role__name"),
+        )
+        .order_by("order", "id")
+    )
+
+
 def required_items_not_ready(release_id: int) -> QuerySet[ChecklistItem]:
     """A release's required items that are not ready, with what a refusal names: the
     standing rejection's approver and comment, and how many approvals went stale."""

@@ -15,12 +15,13 @@ from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from approvals.models import ChecklistItem
-from approvals.selectors import checklist_for_release
+from approvals.selectors import checklist_overview
 from approvals.services import release_template_upgrade
 from checklists.models import Category
 from config.domain import DomainError, Forbidden
@@ -31,6 +32,7 @@ from ..forms import PhaseForm, PhaseTransitionForm, ReleaseFilterForm, ReleaseFo
 from ..models import Release
 from ..readiness import approval_failures
 from ..services.transitions import TRANSITIONS
+from .checklist_rows import checklist_rows
 
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 20
@@ -154,13 +156,13 @@ def _release(request: AuthedRequest, pk: int, *, manage: bool = False) -> Releas
     return selectors.with_details([found])[0]
 
 
-def _checklist(release: Release, user: Any, show: str) -> list[dict[str, Any]]:
+def _checklist(release: Release, user: Any, show: str, items_path: str) -> list[dict[str, Any]]:
     """The checklist grouped by category, each with its progress (required items ready of
     required items), narrowed to `show` (one of CHECKLIST_FILTERS) when given."""
     user.role_ids = set(user.groups.values_list("pk", flat=True))
     keep = CHECKLIST_FILTERS.get(show)
     groups: dict[str, list[ChecklistItem]] = defaultdict(list)
-    for item in checklist_for_release(release.pk):
+    for item in checklist_overview(release.pk):
         groups[item.category].append(item)
     labels = dict(Category.choices)
     out = []
@@ -170,44 +172,47 @@ def _checklist(release: Release, user: Any, show: str) -> list[dict[str, Any]]:
         shown = [i for i in items if keep is None or keep(i, user)]
         if shown:
             out.append({
-                "category": category, "label": labels[category], "items": shown,
+                "category": category, "label": labels[category], "rows": checklist_rows(shown, items_path),
                 "ready": sum(1 for i in required if i.is_ready), "required": len(required),
             })  # fmt: skip
     return out
 
 
-def _panel_context(request: AuthedRequest, release: Release) -> dict[str, Any]:
-    """What the parts that keep themselves current show: readiness, the go/no-go panel."""
+def _live_context(request: AuthedRequest, release: Release) -> dict[str, Any]:
+    """What the parts that keep themselves current show (readiness, state, the go/no-go
+    panel, the checklist), for the page and for its poll alike."""
     failures = []
     if release.state in (Release.State.DRAFT, Release.State.IN_PROGRESS):
-        failures = approval_failures(release, actor=request.user, override_freeze=False, reason="")  # type: ignore[arg-type]
+        failures = approval_failures(release, actor=request.user, override_freeze=False, reason="")
+    items_path = reverse("item-detail", kwargs={"pk": 0}).removesuffix("0/")  # + "<id>/": one reverse a page
+    show = request.GET.get("show", "")
     return {
         "release": release,
         "failures": failures,
         "freeze_only": bool(failures) and all(f["code"] == "freeze_window" for f in failures),
         "can_override": permissions.can_override_freeze(request.user),
         "version": selectors.release_version(release.pk),
+        "items_path": items_path,
+        "is_manager": request.user.pk in release.manager_ids,  # type: ignore[attr-defined]
+        "checklist": _checklist(release, request.user, show, items_path),
+        "show": show,
+        "filters": _checklist_filter_labels(),
+        "now": timezone.now(),
+        "transitions": _transitions(release),
     }
 
 
 @page
 def release_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     release = _release(request, pk)
-    show = request.GET.get("show", "")
     people = selectors.usernames([*release.manager_ids, *release.stakeholder_ids])  # type: ignore[attr-defined]
     audit = Paginator(selectors.audit_for_release(release), AUDIT_PAGE_SIZE).get_page(request.GET.get("audit"))
     context = {
-        **_panel_context(request, release),
-        "is_manager": request.user.pk in release.manager_ids,  # type: ignore[attr-defined]
+        **_live_context(request, release),
         "managers": [people.get(pk, "?") for pk in release.manager_ids],  # type: ignore[attr-defined]
         "stakeholders": [people.get(pk, "?") for pk in release.stakeholder_ids],  # type: ignore[attr-defined]
-        "checklist": _checklist(release, request.user, show),
-        "show": show,
-        "filters": [(key, label) for key, label in _checklist_filter_labels()],
         "upgrades": selectors.template_upgrades(release),
         "audit": audit,
-        "now": timezone.now(),
-        "transitions": _transitions(release),
     }
     if request.htmx and request.GET.get("part") == "audit":
         return render(request, "releases/release_detail.html#audit", context)
@@ -246,14 +251,7 @@ def release_live(request: AuthedRequest, pk: int) -> HttpResponse:
     if str(selectors.release_version(pk)) == request.GET.get("v"):
         return HttpResponse(status=204)
     release = _release(request, pk)
-    context = {
-        **_panel_context(request, release),
-        "is_manager": request.user.pk in release.manager_ids,  # type: ignore[attr-defined]
-        "checklist": _checklist(release, request.user, request.GET.get("show", "")),
-        "show": request.GET.get("show", ""),
-        "now": timezone.now(),
-        "transitions": _transitions(release),
-    }
+    context = _live_context(request, release)
     return render(request, "releases/release_detail.html#live", context)
 
 
