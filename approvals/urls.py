@@ -14,7 +14,7 @@ api_urlpatterns = [
 
 web_urlpatterns = [
     path("items/<int:pk>/", items.placeholder, name="item-detail"),
-    path("signoffs/", signoffs.placeholder, name="signoff-queue"),
+    path("signoffs/", signoffs.signoff_queue_page, name="signoff-queue"),
     # delegations
     path("delegations/", delegations.placeholder, name="delegations"),
 ]
