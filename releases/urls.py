@@ -28,7 +28,7 @@ api_urlpatterns = [
 ]
 
 web_urlpatterns = [
-    path("", dashboard.placeholder, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
     path("releases/", releases.placeholder, name="release-list"),
     path("releases/new/", releases.placeholder, name="release-new"),
     path("releases/<int:pk>/", releases.placeholder, name="release-detail"),
