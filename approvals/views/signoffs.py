@@ -23,6 +23,9 @@ from ..permissions import access_item
 from ..selectors import delegations_to, signoff_queue
 from ..services import signoff_grant
 
+# The page shows this many rows at most (oldest due first); filters narrow the rest.
+QUEUE_LIMIT = 500
+
 
 @dataclass
 class QueueRow:
@@ -161,7 +164,8 @@ def signoff_queue_page(request: HttpRequest) -> HttpResponse:
     if (role_id := filters.value("role")) is not None:
         queue = queue.filter(approver_role_id=role_id)
     selected = dict(form.selection()) if form.is_bound and "selected" in form.cleaned_data else {}
-    rows = queue_rows(list(queue), user=user, delegations=delegations, chosen=selected)
+    items = list(queue[: QUEUE_LIMIT + 1])
+    rows = queue_rows(items[:QUEUE_LIMIT], user=user, delegations=delegations, chosen=selected)
     context = {
         "rows": rows,
         "form": form,
@@ -171,5 +175,7 @@ def signoff_queue_page(request: HttpRequest) -> HttpResponse:
         "release_filter": release_id,
         "role_filter": role_id,
         "signable": sum(1 for row in rows if not row.refusal),
+        "truncated": len(items) > QUEUE_LIMIT,
+        "limit": QUEUE_LIMIT,
     }
     return render(request, "approvals/signoff_queue.html", context)

@@ -191,7 +191,7 @@ def test_dashboard_query_count_is_flat(
     scenario.delegate(qa2, qa, "QA", starts_at=in_days(-1), ends_at=in_days(5))
     for user in (qa, contributor):
         client.force_login(user)
-        with django_assert_max_num_queries(14):
+        with django_assert_max_num_queries(12):
             response = client.get("/")
         assert response.status_code == 200
     html = response.content.decode()

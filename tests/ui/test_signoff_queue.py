@@ -218,7 +218,7 @@ def test_queue_query_count_is_flat(
     _many_done_items(release, contributor, count)
     scenario.delegate(qa2, qa, "QA", starts_at=in_days(-1), ends_at=in_days(5))
     client.force_login(qa)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(8):
         response = client.get(QUEUE)
     assert response.content.decode().count('name="selected"') == count
 
@@ -312,3 +312,14 @@ def test_anonymous_is_sent_to_login(client):
     response = client.get(reverse("signoff-queue"))
     assert response.status_code == 302
     assert "/accounts/login/" in response["Location"]
+
+
+def test_a_long_queue_shows_the_first_due_and_says_so(client, monkeypatch, waiting, qa):
+    from approvals.views import signoffs
+
+    monkeypatch.setattr(signoffs, "QUEUE_LIMIT", 2)
+    client.force_login(qa)
+    html = client.get(QUEUE).content.decode()
+    assert html.count('name="selected"') == 2
+    assert "Smoke test" not in html  # undated: last
+    assert "Showing the 2 due first" in html
