@@ -168,6 +168,7 @@ def signoff_queue_page(request: HttpRequest) -> HttpResponse:
     rows = queue_rows(items[:QUEUE_LIMIT], user=user, delegations=delegations, chosen=selected)
     context = {
         "rows": rows,
+        "delegations": delegations,
         "form": form,
         "selected": selected,
         "release_options": releases,

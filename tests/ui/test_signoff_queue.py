@@ -133,6 +133,13 @@ def test_reject_selected_with_a_comment_sends_the_items_back(client, waiting, qa
     assert ChecklistItem.objects.get(pk=pk).state == "in_progress"
 
 
+def test_a_forged_selection_is_a_form_error(client, waiting, qa):
+    client.force_login(qa)
+    html = client.post(QUEUE, {"selected": ["1; drop"], "decision": "approve"}).content.decode()
+    assert "The selection is not one this page offers; reload the page." in html
+    assert not SignOff.objects.exists()
+
+
 def test_nothing_selected_is_a_form_error(client, waiting, qa):
     client.force_login(qa)
     html = client.post(QUEUE, {"decision": "approve", "comment": "ok"}).content.decode()
@@ -151,6 +158,7 @@ def test_delegate_sees_the_delegators_items_and_signs_on_their_behalf(client, sc
     html = client.get(QUEUE).content.decode()
     pk = waiting["report"].pk
     assert f'name="as-{pk}"' in html
+    assert "qa2 named you their delegate for QA until" in html
     assert "on behalf of qa2" in html
     assert "Secrets rotated" not in html  # the delegation is for QA only
     response = client.post(QUEUE, {"selected": [pk], f"as-{pk}": qa2.pk, "decision": "approve"}, follow=True)
@@ -291,6 +299,8 @@ def test_delegate_in_the_browser_signs_on_behalf(page: Page, live_server, scenar
     login(page, live_server, "qa")
     page.goto(f"{live_server.url}{QUEUE}")
     row = page.get_by_role("row", name="Load test report")
+    assert serious_accessibility_violations(page) == []
+    page.screenshot(path="/tmp/ui-queue-delegate.png", full_page=True)
     row.get_by_label("Sign as").select_option(label="on behalf of qa2")
     row.get_by_role("checkbox").check()
     page.get_by_role("button", name="Approve selected").click()
