@@ -34,6 +34,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from releases.models import Release
+from releases.permissions import releases_visible_to
 
 from .models import ChecklistItem, Delegation, SignOff
 from .permissions import delegations_visible_to
@@ -299,3 +300,124 @@ def delegations_for(user: User | AnonymousUser) -> QuerySet[Delegation]:
 
 def signoff_get(pk: int) -> SignOff:
     return signoffs_with_status().get(pk=pk)
+
+
+# --- dashboard and sign-off queue ---
+
+
+def _standing_signoff(**who: Any) -> Q:
+    """A sign-off not revoked, on the item's current version, by `who` (approver_id= or
+    signed_by_id=): signoff_grant refuses a second one (one person's counts once)."""
+    return Q(
+        Exists(
+            SignOff.objects.filter(
+                item=OuterRef("pk"), revoked_at__isnull=True, item_revision=OuterRef("revision"), **who
+            )
+        )
+    )
+
+
+def _not_involved_q(*people: int) -> Q:
+    """None of `people` is the item's assignee or completer, or the release relaxes the rule."""
+    apart = Q()
+    for pk in people:
+        for column in INVOLVED:
+            apart &= ~Q(**{column: pk})
+    return Q(release__allow_self_signoff=True) | apart
+
+
+def delegations_to(user: User | AnonymousUser, now: dt.datetime | None = None) -> list[Delegation]:
+    """The delegations in force now naming `user` as delegate, whose approver is active and
+    still holds the role (else the service refuses the sign-off); one per approver and role."""
+    if not user.is_authenticated:
+        return []
+    holds = User.groups.through.objects.filter(user_id=OuterRef("delegator_id"), group_id=OuterRef("role_id"))
+    found = (
+        Delegation.objects.filter(active_delegation_q(now or timezone.now()), delegate_id=user.pk)
+        .filter(Exists(holds), delegator__is_active=True)
+        .select_related("delegator", "role")
+        .order_by("delegator__username", "role__name", "id")
+    )
+    out: dict[tuple[int, int], Delegation] = {}
+    for delegation in found:
+        out.setdefault((delegation.delegator_id, delegation.role_id), delegation)
+    return list(out.values())
+
+
+def awaiting_signoff(
+    user: User, *, delegations: list[Delegation], signable_only: bool = False
+) -> QuerySet[ChecklistItem]:
+    """Items waiting for the user's sign-off: done or not applicable, not signed yet, on a
+    release the user sees that is not closed, needing a role the user holds (annotated
+    `for_me`) or one that an approver who delegated to them holds (`via_<delegation id>`),
+    with no standing sign-off of theirs (or the approver's) on this version and no standing
+    rejection by them. `signable_only`: without those separation of duties keeps them from.
+    Oldest due first, in one query whatever the number of delegations."""
+    branches: dict[str, Q] = {
+        "for_me": Q(approver_role_id__in=user.groups.values("pk")) & ~_standing_signoff(approver_id=user.pk),
+    }
+    if signable_only:
+        branches["for_me"] &= _not_involved_q(user.pk)
+    for delegation in delegations:
+        branch = Q(
+            approver_role_id=delegation.role_id,
+            release__in=releases_visible_to(delegation.delegator).values("pk"),
+        ) & ~_standing_signoff(approver_id=delegation.delegator_id)
+        if signable_only:
+            branch &= _not_involved_q(user.pk, delegation.delegator_id)
+        branches[f"via_{delegation.pk}"] = branch
+    any_branch = Q()
+    for branch in branches.values():
+        any_branch |= branch
+    rejected_by_me = Exists(
+        SignOff.objects.filter(standing_rejection_q(_on_item), item=OuterRef("pk")).filter(
+            Q(approver_id=user.pk) | Q(signed_by_id=user.pk)
+        )
+    )
+    return (
+        ChecklistItem.objects.filter(
+            state__in=ChecklistItem.FINISHED_STATES,
+            approver_role__isnull=False,
+            required_signoffs__gt=0,
+            is_signed=False,
+            release__in=releases_visible_to(user).values("pk"),
+        )
+        .exclude(release__state__in=Release.CLOSED_STATES)
+        .exclude(_standing_signoff(signed_by_id=user.pk))
+        .exclude(rejected_by_me)
+        .filter(any_branch)
+        .annotate(**{name: _when(branch) for name, branch in branches.items()})
+        .order_by(F("due_at").asc(nulls_last=True), "release__go_live_at", "release_id", "order", "id")
+    )
+
+
+def signoff_queue(user: User, *, delegations: list[Delegation]) -> QuerySet[ChecklistItem]:
+    """awaiting_signoff with what the queue's rows show: the release, the role and assignee
+    names, overdue."""
+    now = timezone.now()
+    return (
+        awaiting_signoff(user, delegations=delegations)
+        .select_related("release", "release__project")
+        .annotate(
+            # Done but not signed past its due date: the sign-off is what is late.
+            overdue=_when(Q(due_at__lt=now)),
+            approver_role_name=F("approver_role__name"),
+            assignee_username=F("assignee__username"),
+            completed_by_username=F("completed_by__username"),
+        )
+    )
+
+
+def my_open_items(user: User, *, soon: dt.timedelta = dt.timedelta(days=7)) -> QuerySet[ChecklistItem]:
+    """Items assigned to the user, not finished, on visible releases not closed, that are
+    blocked or due before `soon` from now (overdue annotated); soonest due first."""
+    now = timezone.now()
+    return (
+        ChecklistItem.objects.filter(assignee_id=user.pk, release__in=releases_visible_to(user).values("pk"))
+        .exclude(state__in=ChecklistItem.FINISHED_STATES)
+        .exclude(release__state__in=Release.CLOSED_STATES)
+        .filter(Q(state=State.BLOCKED) | Q(due_at__lt=now + soon))
+        .select_related("release")
+        .annotate(overdue=_when(overdue_q(now)))
+        .order_by(F("due_at").asc(nulls_last=True), "id")
+    )

@@ -21,7 +21,7 @@ web_urlpatterns = [
     path("items/<int:pk>/signoffs/", items.item_signoff, name="item-signoff"),
     path("items/<int:pk>/evidence/", items.evidence_download, name="item-evidence"),
     path("signoffs/<int:pk>/revoke/", items.signoff_revoke, name="signoff-revoke"),
-    path("signoffs/", signoffs.placeholder, name="signoff-queue"),
+    path("signoffs/", signoffs.signoff_queue_page, name="signoff-queue"),
     # delegations
     path("delegations/", delegations.placeholder, name="delegations"),
 ]

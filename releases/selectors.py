@@ -7,7 +7,7 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
-from django.db.models import F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 
 from checklists.models import ChecklistTemplate
 
@@ -151,3 +151,45 @@ def release_search_q(value: str) -> Q:
 def projects_administered_by(user: AnyUser) -> QuerySet[Project]:
     """Where the user may create releases (the new-release form's projects)."""
     return permissions.projects_administered_by(user).order_by("name", "id")
+
+
+# --- dashboard and sign-off queue ---
+
+
+def _open_visible(user: AnyUser) -> QuerySet[Release]:
+    return permissions.releases_visible_to(user, releases_full()).exclude(state__in=Release.CLOSED_STATES)
+
+
+def upcoming_go_lives(*, user: AnyUser, now: dt.datetime, limit: int = 10) -> list[Release]:
+    """Visible releases not closed whose go-live is ahead, soonest first."""
+    return list(_open_visible(user).filter(go_live_at__gt=now).order_by("go_live_at", "id")[:limit])
+
+
+def releases_at_risk(*, user: AnyUser, now: dt.datetime, limit: int = 10) -> list[Release]:
+    """Visible releases not closed with required items past their due date that are not done
+    and signed (`late_items`: how many), the most late items first."""
+    from approvals.models import ChecklistItem
+
+    late = (
+        ChecklistItem.objects.filter(release=OuterRef("pk"), required=True, is_ready=False, due_at__lt=now)
+        .order_by()
+        .values("release")
+        .annotate(c=Count("pk"))
+        .values("c")
+    )
+    return list(
+        _open_visible(user)
+        .annotate(late_items=Subquery(late, output_field=IntegerField()))
+        .filter(late_items__gt=0)
+        .order_by("-late_items", F("go_live_at").asc(nulls_last=True), "id")[:limit]
+    )
+
+
+def recent_activity(*, user: AnyUser, limit: int = 15) -> list[AuditEvent]:
+    """The latest audit events on releases the user sees, with the release's name."""
+    visible = permissions.releases_visible_to(user).values("pk")
+    return list(
+        AuditEvent.objects.filter(release__in=visible)
+        .annotate(release_name=F("release__name"), release_version=F("release__version"))
+        .order_by("-created_at", "-id")[:limit]
+    )

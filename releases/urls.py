@@ -28,7 +28,7 @@ api_urlpatterns = [
 ]
 
 web_urlpatterns = [
-    path("", dashboard.placeholder, name="dashboard"),
+    path("", dashboard.dashboard, name="dashboard"),
     path("releases/", releases.release_list, name="release-list"),
     path("releases/new/", releases.release_new, name="release-new"),
     path("releases/new/preview/", releases.release_preview, name="release-preview"),
