@@ -145,7 +145,9 @@ def apply_op(sections: list[dict[str, Any]], op: str) -> str:
         return "add-section"
     if name in ("up-section", "down-section"):
         other = s - 1 if name == "up-section" else s + 1
-        return f"s{other}-{name}" if _swap(sections, s, other) else ""
+        if not _swap(sections, s, other):
+            return ""
+        return f"s{other}-{_still_movable(name, other, len(sections), 'section')}"
     i = args[1] if len(args) > 1 else -1
     if not 0 <= i < len(items):
         return ""
@@ -154,8 +156,20 @@ def apply_op(sections: list[dict[str, Any]], op: str) -> str:
         return f"s{s}-add-item"
     if name in ("up-item", "down-item"):
         other = i - 1 if name == "up-item" else i + 1
-        return f"s{s}-i{other}-{name}" if _swap(items, i, other) else ""
+        if not _swap(items, i, other):
+            return ""
+        return f"s{s}-i{other}-{_still_movable(name, other, len(items), 'item')}"
     return ""
+
+
+def _still_movable(name: str, index: int, count: int, noun: str) -> str:
+    """The moved row's same button, or its other one once the row is at the end (a
+    disabled button can't hold the focus)."""
+    if name.startswith("up") and index == 0:
+        return f"down-{noun}"
+    if name.startswith("down") and index == count - 1:
+        return f"up-{noun}"
+    return name
 
 
 def split_errors(fields: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:

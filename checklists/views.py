@@ -220,13 +220,13 @@ def template_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _import_errors(form: TemplateImportForm, error: DomainError) -> None:
     """The file's own problems next to it; the data's by field path, above the form."""
-    if isinstance(error, Invalid) and error.fields:
+    if isinstance(error, Invalid) and set(error.fields) - {*form.fields, "non_field_errors"}:
         fields = {
             path: messages if path in form.fields or path == "non_field_errors" else [f"{path}: {m}" for m in messages]
             for path, messages in error.fields.items()
         }
-        error = Invalid(error.message, code=error.code, fields=fields)
         form.add_error(None, error.message)
+        error = Invalid(error.message, code=error.code, fields=fields)
     form_errors(form, error)
 
 
