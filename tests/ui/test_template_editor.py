@@ -76,6 +76,7 @@ def test_staff_creates_a_template_with_two_sections_moves_rows_and_saves(page: P
     expect(_item_group(page, "2.1").locator(".errorlist")).to_contain_text("Unknown category")
     expect(_item_group(page, "1.1").locator(".errorlist")).to_have_count(0)  # Comms' item has one
     expect(_item_group(page, "2.2").get_by_label("Title")).to_have_value("Smoke test")
+    assert serious_accessibility_violations(page) == []
     category.select_option("data_backup")
     _item_group(page, "2.2").get_by_label("Category").select_option("functional_testing")
     page.get_by_role("button", name="Save", exact=True).click()
@@ -119,6 +120,8 @@ def test_editing_a_used_template_makes_a_new_version_and_the_diff_shows_the_chan
     expect(changed.get_by_role("row", name="Title")).to_contain_text("Docs")
     expect(changed.get_by_role("row", name="Evidence required")).to_contain_text("no")
     expect(changed.get_by_role("row", name="Evidence required")).to_contain_text("yes")
+    page.screenshot(path="/tmp/ui-templates-diff.png", full_page=True)
+    assert serious_accessibility_violations(page) == []
     assert ChecklistTemplate.objects.get(pk=ship_it.pk).items.count() == 2  # v1 as the release has it
 
 
@@ -139,6 +142,7 @@ def test_staff_imports_a_yaml_file_and_sees_the_files_errors(page: Page, live_se
     )
     page.get_by_role("button", name="Import").click()
     expect(page.locator(".errorlist.nonfield")).to_contain_text("sections[0].items[0].category: Unknown category")
+    assert serious_accessibility_violations(page) == []
 
     data["sections"][0]["items"][0]["category"] = "functional_testing"
     page.get_by_label("Template file").set_input_files(
@@ -160,6 +164,7 @@ def test_anyone_downloads_exports_but_only_staff_gets_the_editor(page: Page, liv
     expect(page.get_by_role("heading", name="Ship it v1")).to_be_visible()
     expect(page.get_by_role("link", name="Edit")).to_have_count(0)
     assert serious_accessibility_violations(page) == []
+    page.screenshot(path="/tmp/ui-templates-detail.png", full_page=True)
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Export YAML").click()

@@ -193,3 +193,18 @@ def test_list_and_detail_cost_the_same_queries_for_few_and_many(
     url = reverse(url_name, args=[big.pk]) if url_name == "template-detail" else reverse(url_name)
     with django_assert_max_num_queries(queries):
         assert client.get(url).status_code == 200
+
+
+def test_only_the_newest_version_is_edited_the_service_says_why(client, staff, manager, project, scenario, ship_it):
+    scenario.create(project, "Billing", "3.0", templates=[ship_it])
+    template_update(template=ship_it, actor=staff, data=_data())
+    _signed_in(client, staff)
+    edit = reverse("template-edit", args=[ship_it.pk])
+
+    shown = client.get(edit).content.decode()
+    refused = client.post(edit, _editor_post(sections=[("Part", [{"title": "Late", "category": "other"}])]))
+
+    assert "only the newest version (v2) can be edited" in shown
+    assert "Version 1 is not the newest version of &#x27;ship-it&#x27;; edit the newest." in refused.content.decode()
+    assert 'value="Late"' in refused.content.decode()
+    assert ChecklistTemplate.objects.filter(slug="ship-it").count() == 2
