@@ -73,10 +73,6 @@ class TemplateImportForm(forms.Form):
     )
 
 
-class ExportFormatForm(forms.Form):
-    format = forms.ChoiceField(choices=[("json", "JSON"), ("yaml", "YAML")], required=False)
-
-
 def _whole_number(value: str) -> int | str:
     """A whole number as typed becomes an int; anything else stays as typed, for the
     service to refuse and the input to show again."""

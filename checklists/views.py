@@ -132,7 +132,6 @@ def _editor_context(
         "categories": Category.choices,
         "roles": roles + sorted(typed_roles),
         "signoff_bounds": services.SIGNOFFS,
-        "due_bounds": services.DUE_OFFSET_DAYS,
     }
     if template is not None:
         context["in_use"] = services.template_in_use(template)
