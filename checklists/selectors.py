@@ -76,3 +76,51 @@ def template_export_data(template: ChecklistTemplate) -> dict[str, Any]:
             for section in template.sections.all()
         ],
     }
+
+
+DIFF_FIELDS = (
+    "section",
+    "title",
+    "guidance",
+    "category",
+    "required",
+    "approver_role",
+    "required_signoffs",
+    "evidence_required",
+    "due_offset_days",
+    "condition_flag",
+)
+
+
+def _items_by_key(data: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        item["key"]: {"section": section["title"], **item} for section in data["sections"] for item in section["items"]
+    }
+
+
+def template_diff(old: ChecklistTemplate, new: ChecklistTemplate) -> dict[str, Any]:
+    """What changed from one version to another, items matched by key (as an upgrade
+    matches them): the heading fields that moved, items added, removed and changed (each
+    change a field with its value before and after)."""
+    old_data, new_data = template_export_data(old), template_export_data(new)
+    before, after = _items_by_key(old_data), _items_by_key(new_data)
+    changed = []
+    for key, item in after.items():
+        if key in before:
+            changes = [
+                {"field": name, "before": before[key][name], "after": item[name]}
+                for name in DIFF_FIELDS
+                if before[key][name] != item[name]
+            ]
+            if changes:
+                changed.append({"key": key, "title": item["title"], "changes": changes})
+    return {
+        "heading": [
+            {"field": name, "before": old_data[name], "after": new_data[name]}
+            for name in ("name", "description", "language")
+            if old_data[name] != new_data[name]
+        ],
+        "added": [item for key, item in after.items() if key not in before],
+        "removed": [item for key, item in before.items() if key not in after],
+        "changed": changed,
+    }

@@ -10,6 +10,11 @@ api_urlpatterns = [
 ]
 
 web_urlpatterns = [
-    path("templates/", views.placeholder, name="template-list"),
-    path("templates/<int:pk>/", views.placeholder, name="template-detail"),
+    path("templates/", views.template_list, name="template-list"),
+    path("templates/new/", views.template_new, name="template-new"),
+    path("templates/import/", views.template_import, name="template-import"),
+    path("templates/<int:pk>/", views.template_detail, name="template-detail"),
+    path("templates/<int:pk>/edit/", views.template_edit, name="template-edit"),
+    path("templates/<int:pk>/export/", views.template_export, name="template-export"),
+    path("templates/<int:pk>/diff/", views.template_diff, name="template-diff"),
 ]
