@@ -33,7 +33,10 @@ web_urlpatterns = [
     path("releases/new/", releases.placeholder, name="release-new"),
     path("releases/<int:pk>/", releases.placeholder, name="release-detail"),
     # freeze windows
-    path("freeze-windows/", freeze_windows.placeholder, name="freeze-window-list"),
+    path("freeze-windows/", freeze_windows.freeze_window_list, name="freeze-window-list"),
+    path("freeze-windows/new/", freeze_windows.freeze_window_new, name="freeze-window-new"),
+    path("freeze-windows/<int:pk>/edit/", freeze_windows.freeze_window_edit, name="freeze-window-edit"),
+    path("freeze-windows/<int:pk>/delete/", freeze_windows.freeze_window_delete_confirm, name="freeze-window-delete"),
     # projects
     path("projects/", projects.placeholder, name="project-list"),
 ]
