@@ -16,5 +16,6 @@ web_urlpatterns = [
     path("items/<int:pk>/", items.placeholder, name="item-detail"),
     path("signoffs/", signoffs.placeholder, name="signoff-queue"),
     # delegations
-    path("delegations/", delegations.placeholder, name="delegations"),
+    path("delegations/", delegations.delegation_list, name="delegations"),
+    path("delegations/<int:pk>/cancel/", delegations.delegation_cancel_view, name="delegation-cancel"),
 ]
