@@ -38,5 +38,12 @@ web_urlpatterns = [
     path("freeze-windows/<int:pk>/edit/", freeze_windows.freeze_window_edit, name="freeze-window-edit"),
     path("freeze-windows/<int:pk>/delete/", freeze_windows.freeze_window_delete_confirm, name="freeze-window-delete"),
     # projects
-    path("projects/", projects.placeholder, name="project-list"),
+    path("projects/", projects.project_list, name="project-list"),
+    path("projects/<int:pk>/", projects.project_detail, name="project-detail"),
+    path("projects/<int:pk>/members/", projects.project_member_add_view, name="project-member-add"),
+    path(
+        "projects/<int:pk>/members/<int:user_id>/remove/",
+        projects.project_member_remove_view,
+        name="project-member-remove",
+    ),
 ]
