@@ -116,3 +116,19 @@ def test_the_list_costs_the_same_queries_for_few_and_many(
     with django_assert_max_num_queries(7):
         response = client.get("/delegations/")
     assert sum(len(response.context[k]) for k in ("active", "upcoming", "past")) == 2 * size
+
+
+def test_the_dates_are_read_in_the_approvers_time_zone(client, qa, qa2):
+    from notifications.services import profile_update
+
+    profile_update(user=qa, actor=qa, time_zone="Europe/Prague")
+    client.force_login(qa)
+    role = qa.groups.get(name="QA")
+    client.post(
+        "/delegations/",
+        {"delegate": "qa2", "role": role.pk, "starts_at": "2030-01-10T09:00", "ends_at": "2030-01-12T18:00"},
+    )
+    delegation = Delegation.objects.get()
+    assert delegation.starts_at == dt.datetime(2030, 1, 10, 8, 0, tzinfo=dt.UTC)
+    assert delegation.ends_at == dt.datetime(2030, 1, 12, 17, 0, tzinfo=dt.UTC)
+    assert "Thu 10 Jan 2030 09:00" in client.get("/delegations/").content.decode()
