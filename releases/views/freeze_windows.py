@@ -3,6 +3,7 @@ projects'); administrators create, change and delete them, through the services.
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django import forms
@@ -15,7 +16,6 @@ from django.utils.translation import gettext_lazy
 
 from config.domain import DomainError, Forbidden
 from config.web import form_errors, page
-from notifications.models import time_zone_choices
 
 from .. import permissions
 from ..models import FreezeWindow, Project
@@ -38,7 +38,9 @@ WEEKLY_FIELDS = ("weekday", "start_time", "end_time")
 
 
 def _zones() -> list[tuple[str, str]]:
-    return [("UTC", "UTC"), *time_zone_choices()]
+    """UTC, then the zones named Area/City (not the legacy aliases)."""
+    named = sorted(name for name in zoneinfo.available_timezones() if "/" in name)
+    return [("UTC", "UTC"), *((name, name.replace("_", " ")) for name in named)]
 
 
 class FreezeWindowForm(forms.Form):

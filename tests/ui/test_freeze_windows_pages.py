@@ -143,3 +143,17 @@ def test_the_list_costs_the_same_queries_for_few_and_many(
     with django_assert_max_num_queries(5):
         response = client.get("/freeze-windows/")
     assert response.content.count(b'<th scope="row">Weekly ') == size
+
+
+def test_next_occurrences_run_past_midnight_and_keep_local_time_over_a_clock_change():
+    from releases.selectors import freeze_window_occurrences
+
+    overnight = FreezeWindow(weekday=6, start_time=dt.time(22), end_time=dt.time(2), timezone="UTC")
+    under_way = dt.datetime(2030, 1, 7, 1, 0, tzinfo=dt.UTC)  # Monday 01:00, inside Sunday's window
+    assert freeze_window_occurrences(overnight, after=under_way)[0] == (
+        dt.datetime(2030, 1, 6, 22, 0, tzinfo=dt.UTC),
+        dt.datetime(2030, 1, 7, 2, 0, tzinfo=dt.UTC),
+    )
+    prague = FreezeWindow(weekday=4, start_time=dt.time(12), end_time=dt.time(18), timezone="Europe/Prague")
+    starts = [start for start, _ in freeze_window_occurrences(prague, after=dt.datetime(2030, 3, 20, tzinfo=dt.UTC))]
+    assert [s.astimezone(dt.UTC).hour for s in starts] == [11, 11, 10]  # 22 and 29 March CET, 5 April CEST
