@@ -23,5 +23,6 @@ web_urlpatterns = [
     path("signoffs/<int:pk>/revoke/", items.signoff_revoke, name="signoff-revoke"),
     path("signoffs/", signoffs.signoff_queue_page, name="signoff-queue"),
     # delegations
-    path("delegations/", delegations.placeholder, name="delegations"),
+    path("delegations/", delegations.delegation_list, name="delegations"),
+    path("delegations/<int:pk>/cancel/", delegations.delegation_cancel_view, name="delegation-cancel"),
 ]

@@ -14,7 +14,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.urls import Resolver404, resolve
@@ -23,7 +23,6 @@ from django.views.defaults import page_not_found
 from django_filters.fields import IsoDateTimeField
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, generics, serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -32,6 +31,7 @@ from rest_framework.views import APIView, exception_handler
 
 from config.domain import DomainError, naive_time_text, storable
 from config.drf import JSONParser, Pagination
+from notifications.services import api_token_issue
 
 __all__ = ["JSONParser", "Pagination"]
 
@@ -310,10 +310,7 @@ class TokenView(APIView):
         )
         if user is None or not user.is_active:
             raise exceptions.ValidationError({"non_field_errors": ["Wrong username or password."]})
-        with transaction.atomic():
-            if data.validated_data["rotate"]:
-                Token.objects.filter(user=user).delete()
-            token, _ = Token.objects.get_or_create(user=user)
+        token = api_token_issue(user=user, rotate=data.validated_data["rotate"])
         return Response({"token": token.key})
 
 

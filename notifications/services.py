@@ -7,6 +7,7 @@ import zoneinfo
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from rest_framework.authtoken.models import Token
 
 from config.domain import Invalid
 
@@ -29,3 +30,14 @@ def profile_update(*, user: User, actor: User, language: str | None = None, time
         profile.time_zone = time_zone
     profile.save()
     return profile
+
+
+@transaction.atomic
+def api_token_issue(*, user: User, rotate: bool = False) -> Token:
+    """A person's API token (one per person): the existing one, or a new one made; with
+    `rotate`, the old one is deleted first, so clients still using it stop working. The API's
+    token endpoint and the profile page both come here."""
+    if rotate:
+        Token.objects.filter(user=user).delete()
+    token, _ = Token.objects.get_or_create(user=user)
+    return token

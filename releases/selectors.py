@@ -43,6 +43,28 @@ def _weekly_hits(window: FreezeWindow, start: dt.datetime, end: dt.datetime) -> 
     return False
 
 
+def freeze_window_occurrences(
+    window: FreezeWindow, *, after: dt.datetime, count: int = 3
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The next `count` (start, end) of a weekly window, in its own zone, not yet over at
+    `after` (the one under way first); one that ends past midnight ends the next day."""
+    assert window.weekday is not None
+    assert window.start_time
+    assert window.end_time
+    tz = ZoneInfo(window.timezone)
+    day = after.astimezone(tz).date() - dt.timedelta(days=1)
+    day += dt.timedelta(days=(window.weekday - day.weekday()) % 7)
+    found: list[tuple[dt.datetime, dt.datetime]] = []
+    while len(found) < count:
+        start = dt.datetime.combine(day, window.start_time, tzinfo=tz)
+        end_day = day if window.end_time > window.start_time else day + dt.timedelta(days=1)
+        end = dt.datetime.combine(end_day, window.end_time, tzinfo=tz)
+        if end > after:
+            found.append((start, end))
+        day += dt.timedelta(days=7)
+    return found
+
+
 def freeze_windows_hit(
     *, project_id: int | None, start: dt.datetime, end: dt.datetime | None = None
 ) -> list[FreezeWindow]:

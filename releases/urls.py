@@ -40,7 +40,17 @@ web_urlpatterns = [
     path("releases/<int:pk>/phases/<int:phase_pk>/", releases.phase_transition, name="phase-transition"),
     path("releases/<int:pk>/upgrade/<slug:slug>/", releases.release_upgrade, name="release-upgrade"),
     # freeze windows
-    path("freeze-windows/", freeze_windows.placeholder, name="freeze-window-list"),
+    path("freeze-windows/", freeze_windows.freeze_window_list, name="freeze-window-list"),
+    path("freeze-windows/new/", freeze_windows.freeze_window_new, name="freeze-window-new"),
+    path("freeze-windows/<int:pk>/edit/", freeze_windows.freeze_window_edit, name="freeze-window-edit"),
+    path("freeze-windows/<int:pk>/delete/", freeze_windows.freeze_window_delete_confirm, name="freeze-window-delete"),
     # projects
-    path("projects/", projects.placeholder, name="project-list"),
+    path("projects/", projects.project_list, name="project-list"),
+    path("projects/<int:pk>/", projects.project_detail, name="project-detail"),
+    path("projects/<int:pk>/members/", projects.project_member_add_view, name="project-member-add"),
+    path(
+        "projects/<int:pk>/members/<int:user_id>/remove/",
+        projects.project_member_remove_view,
+        name="project-member-remove",
+    ),
 ]

@@ -1,0 +1,22 @@
+"""Forms of a person's own settings (the profile page)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from .models import time_zone_choices
+
+
+def _languages() -> list[tuple[str, object]]:
+    return [("", _("Browser default")), *settings.LANGUAGES]
+
+
+def _time_zones() -> list[tuple[str, object]]:
+    return [("", _("Server default (%(zone)s)") % {"zone": settings.TIME_ZONE}), *time_zone_choices()]
+
+
+class ProfileForm(forms.Form):
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=_languages)
+    time_zone = forms.ChoiceField(label=_("Time zone"), required=False, choices=_time_zones)
