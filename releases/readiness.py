@@ -53,7 +53,7 @@ def _item_failures(item: Any) -> list[dict[str, Any]]:
         out.append(
             failure(
                 "item_rejected",
-                _("Rejected by %(by)s: %(where)s: \u201c%(comment)s\u201d. It stands until the item is done again.")
+                _("Rejected by %(by)s: %(where)s: “%(comment)s”. It stands until the item is done again.")
                 % {"by": by, "where": where, "comment": comment},
                 rejected_by=by,
                 comment=comment,
@@ -117,7 +117,7 @@ def _freeze_failures(release: Release, *, actor: User, override_freeze: bool, re
     failures = [
         failure(
             "freeze_window",
-            _("The go-live falls in the freeze window \u201c%(name)s\u201d.") % {"name": window.name},
+            _("The go-live falls in the freeze window “%(name)s”.") % {"name": window.name},
             freeze_window=window.pk,
         )
         for window in hits
