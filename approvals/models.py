@@ -190,7 +190,9 @@ class SignOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_decision_display()} by {self.approver} on {self.item}"
+        # No words: it is kept as the audit event's target, shown next to the action's own
+        # (translated) label in whichever language the reader uses.
+        return f"{self.item} ({self.approver})"
 
     @property
     def revoked(self) -> bool:
