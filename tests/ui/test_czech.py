@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.auth.models import User
+from django.utils import formats, timezone, translation
 from playwright.sync_api import Page, expect
 
 from releases.models import ProjectMembership
@@ -159,11 +161,37 @@ def test_the_language_switch_moves_between_czech_and_english(page: Page, live_se
     assert english_leftovers(page)  # the check does see English
 
 
-def test_czech_dates_and_plurals(client, world):
-    """Dates in the Czech format (day. month year), and Czech plural forms (2–4, 5+)."""
-    client.force_login(world["release"].project.memberships.get(user__username="vedouci").user)
+def test_czech_dates_and_plural_forms(client, world):
+    """Dates in Czech (day, month's name in the genitive, year) and Czech plural forms: one,
+    two to four, five and more."""
+    release = world["release"]
+    client.force_login(User.objects.get(username="vedouci"))
     client.cookies["django_language"] = "cs"
-    html = client.get(f"/releases/{world['release'].pk}/").content.decode()
-    go_live = world["release"].go_live_at
-    assert f"{go_live.day}. " in html
-    assert "4 podmínky nejsou splněny:" in html or "podmínek není splněno:" in html
+    html = client.get(f"/releases/{release.pk}/").content.decode()
+    with translation.override("cs"):
+        go_live = formats.date_format(timezone.localtime(release.go_live_at), "DATETIME_FORMAT")
+    months = "ledna|února|března|dubna|května|června|července|srpna|září|října|listopadu|prosince"
+    assert re.fullmatch(rf"\d{{1,2}}\. ({months}) \d{{4}} \d{{1,2}}:\d\d", go_live), go_live
+    assert go_live in html
+    assert "7 podmínek není splněno:" in html
+    client.force_login(User.objects.get(username="tester"))
+    assert "2 položky čekají na schválení" in client.get("/signoffs/").content.decode()
+    assert "1 povinná položka po termínu" in client.get("/").content.decode()
+
+
+def test_czech_catalogue_is_complete_and_consistent():
+    """Every message translated (all three plural forms), none fuzzy, the placeholders the same
+    as in English (Babel's checks, as `pybabel compile` would run them)."""
+    from pathlib import Path
+
+    from babel.messages.pofile import read_po
+
+    path = Path(__file__).resolve().parents[2] / "locale" / "cs" / "LC_MESSAGES" / "django.po"
+    with path.open("rb") as f:
+        catalog = read_po(f, locale="cs")
+    assert catalog.num_plurals == 3
+    messages = [m for m in catalog if m.id]
+    assert [m.id for m in messages if m.fuzzy] == []
+    untranslated = [m.id for m in messages if not all(m.string if isinstance(m.string, tuple) else [m.string])]
+    assert untranslated == []
+    assert [(m.id, [str(e) for e in errors]) for m, errors in catalog.check()] == []
