@@ -4,6 +4,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The compiled translations (not committed): each locale/<lang>/LC_MESSAGES/django.po -> .mo,
+# with Babel's pure-Python compiler, so no GNU gettext is needed.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 # The test suite's environment: real PostgreSQL and Redis on their standard local ports.
 TEST_ENV := DEBUG=1 SECRET_KEY=test-only-secret \
@@ -20,7 +23,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(VENV)/bin/pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) $(MO_FILES)
+
+%.mo: %.po | $(STAMP)
+	$(VENV)/bin/pybabel -q compile -i $< -o $@
 
 # Embedded default: SQLite, Celery tasks in-process, e-mail written to var/mail/.
 run: install
@@ -53,4 +59,4 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var db.sqlite3
+	rm -rf $(VENV) var db.sqlite3 $(MO_FILES)

@@ -26,17 +26,16 @@ class ItemWorkForm(forms.Form):
     )
     evidence_url = forms.CharField(label=_("Evidence link"), required=False, max_length=1000,
                                    widget=forms.URLInput(attrs={"placeholder": "https://"}))  # fmt: skip
-    evidence_file = forms.FileField(
-        label=_("Evidence file"),
-        required=False,
-        help_text=_("Up to %(mb)s MB: PDF, image, text, CSV, JSON, ZIP, Word or Excel.")
-        % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)},
-    )
+    evidence_file = forms.FileField(label=_("Evidence file"), required=False)
     remove_evidence_file = forms.BooleanField(label=_("Remove the evidence file"), required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, has_file: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Interpolated per request, in the reader's language (at import, it would stay English).
+        self.fields["evidence_file"].help_text = _(
+            "Up to %(mb)s MB: PDF, image, text, CSV, JSON, ZIP, Word or Excel."
+        ) % {"mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024)}
         if not has_file:
             del self.fields["remove_evidence_file"]
 

@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext_lazy as _
 
 from checklists.models import Category
 
@@ -27,11 +28,11 @@ def evidence_path(item: ChecklistItem, filename: str) -> str:
 
 class ChecklistItem(models.Model):
     class State(models.TextChoices):
-        OPEN = "open", "Open"
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
-        BLOCKED = "blocked", "Blocked"
-        NOT_APPLICABLE = "not_applicable", "Not applicable"
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        BLOCKED = "blocked", _("Blocked")
+        NOT_APPLICABLE = "not_applicable", _("Not applicable")
 
     FINISHED_STATES = (State.DONE, State.NOT_APPLICABLE)
 
@@ -134,8 +135,8 @@ class SignOff(models.Model):
     refuses anything else, migration 0002)."""
 
     class Decision(models.TextChoices):
-        APPROVE = "approve", "Approve"
-        REJECT = "reject", "Reject"
+        APPROVE = "approve", _("Approve")
+        REJECT = "reject", _("Reject")
 
     item = models.ForeignKey(ChecklistItem, on_delete=models.PROTECT, related_name="signoffs")
     # The approver of record; differs from signed_by when a delegate signs on their behalf.
@@ -189,7 +190,9 @@ class SignOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_decision_display()} by {self.approver} on {self.item}"
+        # No words: it is kept as the audit event's target, shown next to the action's own
+        # (translated) label in whichever language the reader uses.
+        return f"{self.item} ({self.approver})"
 
     @property
     def revoked(self) -> bool:

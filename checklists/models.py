@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 # The two halves of one rule for template and release items alike: an item either needs
 # sign-offs from a role or nobody signs it.
@@ -19,34 +20,34 @@ ROLE_NEEDS_SIGNOFFS = (
 
 
 class Category(models.TextChoices):
-    CODE_REVIEW = "code_review", "Code review"
-    FUNCTIONAL_TESTING = "functional_testing", "Functional testing"
-    PERFORMANCE = "performance", "Performance"
-    SECURITY = "security", "Security"
-    DATA_BACKUP = "data_backup", "Data & backup"
-    MIGRATION = "migration", "Migration"
-    ROLLBACK = "rollback", "Rollback"
-    INFRASTRUCTURE = "infrastructure", "Infrastructure & configuration"
-    DEPLOYMENT = "deployment", "Deployment"
-    DEPENDENCIES = "dependencies", "Dependencies"
-    ACCESS_CONTROL = "access_control", "Access control"
-    MONITORING = "monitoring", "Monitoring & alerting"
-    DOCUMENTATION = "documentation", "Documentation"
-    TRAINING = "training", "Training"
-    LEGAL_COMPLIANCE = "legal_compliance", "Legal & compliance"
-    COMMUNICATION = "communication", "Announcements & communication"
-    SUPPORT = "support", "Support"
-    GO_LIVE = "go_live", "Go-live"
-    OTHER = "other", "Other"
+    CODE_REVIEW = "code_review", _("Code review")
+    FUNCTIONAL_TESTING = "functional_testing", _("Functional testing")
+    PERFORMANCE = "performance", _("Performance")
+    SECURITY = "security", _("Security")
+    DATA_BACKUP = "data_backup", _("Data & backup")
+    MIGRATION = "migration", _("Migration")
+    ROLLBACK = "rollback", _("Rollback")
+    INFRASTRUCTURE = "infrastructure", _("Infrastructure & configuration")
+    DEPLOYMENT = "deployment", _("Deployment")
+    DEPENDENCIES = "dependencies", _("Dependencies")
+    ACCESS_CONTROL = "access_control", _("Access control")
+    MONITORING = "monitoring", _("Monitoring & alerting")
+    DOCUMENTATION = "documentation", _("Documentation")
+    TRAINING = "training", _("Training")
+    LEGAL_COMPLIANCE = "legal_compliance", _("Legal & compliance")
+    COMMUNICATION = "communication", _("Announcements & communication")
+    SUPPORT = "support", _("Support")
+    GO_LIVE = "go_live", _("Go-live")
+    OTHER = "other", _("Other")
 
 
 class Flag(models.TextChoices):
     """Well-known release flags that switch conditional items on (any slug may be used)."""
 
-    DATABASE_MIGRATION = "database_migration", "Database migration"
-    DOWNTIME = "downtime", "Downtime"
-    CUSTOMER_FACING = "customer_facing", "Customer facing"
-    SECURITY_SENSITIVE = "security_sensitive", "Security sensitive"
+    DATABASE_MIGRATION = "database_migration", _("Database migration")
+    DOWNTIME = "downtime", _("Downtime")
+    CUSTOMER_FACING = "customer_facing", _("Customer facing")
+    SECURITY_SENSITIVE = "security_sensitive", _("Security sensitive")
 
 
 class ChecklistTemplate(models.Model):

@@ -13,6 +13,8 @@ from pathlib import PurePath
 from typing import Any, Final
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 
 class _Unset:
@@ -105,14 +107,14 @@ def clean_text(name: str, value: Any, *, max_length: int, required: bool = False
     if value is None:
         value = ""
     if not isinstance(value, str):
-        raise Invalid.field(name, "Must be text.")
+        raise Invalid.field(name, _("Must be text."))
     value = value.strip()
     if not storable(value):
-        raise Invalid.field(name, UNSTORABLE)
+        raise Invalid.field(name, _(UNSTORABLE))
     if required and not value:
-        raise Invalid.field(name, "This field is required.", code="required")
+        raise Invalid.field(name, _("This field is required."), code="required")
     if len(value) > max_length:
-        raise Invalid.field(name, f"At most {max_length} characters.", code="too_long")
+        raise Invalid.field(name, _("At most %(n)s characters.") % {"n": max_length}, code="too_long")
     return value
 
 
@@ -162,7 +164,7 @@ def format_from_name(name: str) -> str | None:
     return FILE_FORMATS.get(PurePath(name).suffix.lower())
 
 
-UNSTORABLE = "Contains characters that can't be stored (NUL or unpaired surrogates)."
+UNSTORABLE = gettext_noop("Contains characters that can't be stored (NUL or unpaired surrogates).")
 
 
 def storable(value: str) -> bool:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 
@@ -22,8 +23,8 @@ class Project(models.Model):
 
 class ProjectMembership(models.Model):
     class Role(models.TextChoices):
-        MEMBER = "member", "Member"
-        ADMIN = "admin", "Administrator"
+        MEMBER = "member", _("Member")
+        ADMIN = "admin", _("Administrator")
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_memberships")
@@ -42,13 +43,13 @@ class ProjectMembership(models.Model):
 
 class Release(models.Model):
     class State(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        IN_PROGRESS = "in_progress", "In progress"
-        APPROVED = "approved", "Approved"
-        LIVE = "live", "Live"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        ROLLED_BACK = "rolled_back", "Rolled back"
+        DRAFT = "draft", _("Draft")
+        IN_PROGRESS = "in_progress", _("In progress")
+        APPROVED = "approved", _("Approved")
+        LIVE = "live", _("Live")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
+        ROLLED_BACK = "rolled_back", _("Rolled back")
 
     # Nothing about a closed release changes any more.
     CLOSED_STATES = (State.COMPLETED, State.CANCELLED, State.ROLLED_BACK)
@@ -147,10 +148,10 @@ class ReleaseTemplate(models.Model):
 
 class Phase(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        IN_PROGRESS = "in_progress", "In progress"
-        DONE = "done", "Done"
-        ROLLED_BACK = "rolled_back", "Rolled back"
+        PENDING = "pending", _("Pending")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        ROLLED_BACK = "rolled_back", _("Rolled back")
 
     release = models.ForeignKey(Release, on_delete=models.CASCADE, related_name="phases")
     name = models.CharField(max_length=200)
@@ -221,60 +222,60 @@ class AuditAction(models.TextChoices):
     by name, other rows by id; times are ISO 8601."""
 
     # target: the project
-    PROJECT_CREATED = "project.created", "Project created"  # after: name, slug
-    PROJECT_UPDATED = "project.updated", "Project changed"  # before/after: the changed fields
-    PROJECT_MEMBER_ADDED = "project.member_added", "Project member added"  # before: role | None; after: user, role
-    PROJECT_MEMBER_REMOVED = "project.member_removed", "Project member removed"  # before: user
+    PROJECT_CREATED = "project.created", _("Project created")  # after: name, slug
+    PROJECT_UPDATED = "project.updated", _("Project changed")  # before/after: the changed fields
+    PROJECT_MEMBER_ADDED = "project.member_added", _("Project member added")  # before: role | None; after: user, role
+    PROJECT_MEMBER_REMOVED = "project.member_removed", _("Project member removed")  # before: user
     # target: the release
-    RELEASE_CREATED = "release.created", "Release created"  # after: its fields
-    RELEASE_UPDATED = "release.updated", "Release changed"  # before/after: the changed fields
-    RELEASE_PEOPLE_CHANGED = "release.people_changed", "Managers or stakeholders changed"  # managers, stakeholders
-    RELEASE_SELF_SIGNOFF_RELAXED = "release.self_signoff_relaxed", "Separation of duties relaxed"
-    RELEASE_SELF_SIGNOFF_RESTORED = "release.self_signoff_restored", "Separation of duties restored"
-    RELEASE_FLAGS_CHANGED = "release.flags_changed", "Flags changed"  # flags; after: added, removed (items)
-    RELEASE_GO_LIVE_CHANGED = "release.go_live_changed", "Go-live set or moved"  # go_live_at, window_end_at
-    RELEASE_TEMPLATE_APPLIED = "release.template_applied", "Template applied"  # after: template, version, items
+    RELEASE_CREATED = "release.created", _("Release created")  # after: its fields
+    RELEASE_UPDATED = "release.updated", _("Release changed")  # before/after: the changed fields
+    RELEASE_PEOPLE_CHANGED = "release.people_changed", _("Managers or stakeholders changed")  # managers, stakeholders
+    RELEASE_SELF_SIGNOFF_RELAXED = "release.self_signoff_relaxed", _("Separation of duties relaxed")
+    RELEASE_SELF_SIGNOFF_RESTORED = "release.self_signoff_restored", _("Separation of duties restored")
+    RELEASE_FLAGS_CHANGED = "release.flags_changed", _("Flags changed")  # flags; after: added, removed (items)
+    RELEASE_GO_LIVE_CHANGED = "release.go_live_changed", _("Go-live set or moved")  # go_live_at, window_end_at
+    RELEASE_TEMPLATE_APPLIED = "release.template_applied", _("Template applied")  # after: template, version, items
     # before: version; after: template, from_version, to_version, added, updated, kept, removed (titles)
-    RELEASE_TEMPLATE_UPGRADED = "release.template_upgraded", "Template upgraded"
+    RELEASE_TEMPLATE_UPGRADED = "release.template_upgraded", _("Template upgraded")
     # State changes: before: state; after: state, reason (and freeze_override: window names)
-    RELEASE_DRAFT = "release.draft", "Release back to draft"
-    RELEASE_IN_PROGRESS = "release.in_progress", "Release in progress"
-    RELEASE_APPROVED = "release.approved", "Release approved"
-    RELEASE_LIVE = "release.live", "Release live"
-    RELEASE_COMPLETED = "release.completed", "Release completed"
-    RELEASE_CANCELLED = "release.cancelled", "Release cancelled"
-    RELEASE_ROLLED_BACK = "release.rolled_back", "Release rolled back"
+    RELEASE_DRAFT = "release.draft", _("Release back to draft")
+    RELEASE_IN_PROGRESS = "release.in_progress", _("Release in progress")
+    RELEASE_APPROVED = "release.approved", _("Release approved")
+    RELEASE_LIVE = "release.live", _("Release live")
+    RELEASE_COMPLETED = "release.completed", _("Release completed")
+    RELEASE_CANCELLED = "release.cancelled", _("Release cancelled")
+    RELEASE_ROLLED_BACK = "release.rolled_back", _("Release rolled back")
     # target: the item
-    ITEM_CREATED = "item.created", "Item added"  # after: title (and its fields, or why: template, version, flag)
-    ITEM_REMOVED = "item.removed", "Item removed"  # before: title (condition_flag); after: why
-    ITEM_UPDATED = "item.updated", "Item changed"  # before/after: the changed fields
-    ITEM_ASSIGNED = "item.assigned", "Item assigned"  # before/after: assignee (user id or None)
+    ITEM_CREATED = "item.created", _("Item added")  # after: title (and its fields, or why: template, version, flag)
+    ITEM_REMOVED = "item.removed", _("Item removed")  # before: title (condition_flag); after: why
+    ITEM_UPDATED = "item.updated", _("Item changed")  # before/after: the changed fields
+    ITEM_ASSIGNED = "item.assigned", _("Item assigned")  # before/after: assignee (user id or None)
     # before: state; after: state, justification, blocked_reason, evidence_url (or rejected_by)
-    ITEM_STATE_CHANGED = "item.state_changed", "Item status changed"
-    ITEM_COMMENTED = "item.commented", "Comment added"  # after: item, comment, mentions (usernames)
+    ITEM_STATE_CHANGED = "item.state_changed", _("Item status changed")
+    ITEM_COMMENTED = "item.commented", _("Comment added")  # after: item, comment, mentions (usernames)
     # target: the sign-off; after: item, approver, signed_by, role, decision, comment, on_behalf_of,
     # self_signoff_relaxed
-    SIGNOFF_APPROVED = "signoff.approved", "Sign-off approved"
-    SIGNOFF_REJECTED = "signoff.rejected", "Sign-off rejected"
-    SIGNOFF_REVOKED = "signoff.revoked", "Sign-off revoked"  # after: revoked, reason, item
-    SIGNOFF_STALE = "signoff.stale", "Approval gone stale"  # after: item, approver, revision
+    SIGNOFF_APPROVED = "signoff.approved", _("Sign-off approved")
+    SIGNOFF_REJECTED = "signoff.rejected", _("Sign-off rejected")
+    SIGNOFF_REVOKED = "signoff.revoked", _("Sign-off revoked")  # after: revoked, reason, item
+    SIGNOFF_STALE = "signoff.stale", _("Approval gone stale")  # after: item, approver, revision
     # target: the phase; before: state; after: state, phase (created: name, order, production)
-    PHASE_CREATED = "phase.created", "Phase added"
-    PHASE_IN_PROGRESS = "phase.in_progress", "Phase started"
-    PHASE_DONE = "phase.done", "Phase done"
-    PHASE_ROLLED_BACK = "phase.rolled_back", "Phase rolled back"
+    PHASE_CREATED = "phase.created", _("Phase added")
+    PHASE_IN_PROGRESS = "phase.in_progress", _("Phase started")
+    PHASE_DONE = "phase.done", _("Phase done")
+    PHASE_ROLLED_BACK = "phase.rolled_back", _("Phase rolled back")
     # target: the delegation; after: delegate, role, starts_at, ends_at (cancelled: cancelled_at)
-    DELEGATION_CREATED = "delegation.created", "Delegation given"
-    DELEGATION_CANCELLED = "delegation.cancelled", "Delegation cancelled"
+    DELEGATION_CREATED = "delegation.created", _("Delegation given")
+    DELEGATION_CANCELLED = "delegation.cancelled", _("Delegation cancelled")
     # target: the freeze window; before/after: its fields
-    FREEZE_WINDOW_CREATED = "freeze_window.created", "Freeze window added"
-    FREEZE_WINDOW_UPDATED = "freeze_window.updated", "Freeze window changed"
-    FREEZE_WINDOW_DELETED = "freeze_window.deleted", "Freeze window deleted"
+    FREEZE_WINDOW_CREATED = "freeze_window.created", _("Freeze window added")
+    FREEZE_WINDOW_UPDATED = "freeze_window.updated", _("Freeze window changed")
+    FREEZE_WINDOW_DELETED = "freeze_window.deleted", _("Freeze window deleted")
     # target: the template version; after: slug, version (and name)
-    TEMPLATE_CREATED = "template.created", "Template created"
-    TEMPLATE_UPDATED = "template.updated", "Template changed"
-    TEMPLATE_VERSIONED = "template.versioned", "Template version added"
-    TEMPLATE_IMPORTED = "template.imported", "Template imported"
+    TEMPLATE_CREATED = "template.created", _("Template created")
+    TEMPLATE_UPDATED = "template.updated", _("Template changed")
+    TEMPLATE_VERSIONED = "template.versioned", _("Template version added")
+    TEMPLATE_IMPORTED = "template.imported", _("Template imported")
 
     @classmethod
     def release_state(cls, state: str) -> AuditAction:

@@ -14,6 +14,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from config.domain import Forbidden, NotFound
@@ -123,14 +124,14 @@ def revoke_view(user: AnyUser, release: Release) -> None:
 def require_manager(user: AnyUser | None, release: Release) -> None:
     """Forbidden unless the user manages the release (they see it: checked before)."""
     if not can_manage_release(user, release):
-        raise Forbidden("Only the release's managers can do this.", code="not_release_manager")
+        raise Forbidden(_("Only the release's managers can do this."), code="not_release_manager")
 
 
 def check_release(user: AnyUser | None, release: Release, *, manage: bool = False) -> None:
     """NotFound unless the user can see the release; with `manage`, Forbidden unless they
     manage it."""
     if not can_view_release(user, release):
-        raise NotFound("Release not found.", code="not_found")
+        raise NotFound(_("Release not found."), code="not_found")
     if manage:
         require_manager(user, release)
 
@@ -143,7 +144,7 @@ def access_release(
     manage it."""
     found = releases_visible_to(user, queryset).filter(pk=pk).first()
     if found is None:
-        raise NotFound("Not found.", code="not_found")
+        raise NotFound(_("Not found."), code="not_found")
     if manage:
         require_manager(user, found)
     return found
@@ -152,7 +153,7 @@ def access_release(
 def access_phase(user: AnyUser | None, pk: Any) -> Phase:
     phase = Phase.objects.filter(pk=pk, release__in=releases_visible_to(user)).select_related("release").first()
     if phase is None:
-        raise NotFound("Not found.", code="not_found")
+        raise NotFound(_("Not found."), code="not_found")
     return phase
 
 
@@ -203,7 +204,7 @@ def access_project(
     Forbidden when `admin` and they don't administer it."""
     found = projects_visible_to(user, queryset).filter(pk=pk).first()
     if found is None:
-        raise NotFound("Not found.", code="not_found")
+        raise NotFound(_("Not found."), code="not_found")
     if admin:
         _require_project_admin(user, found)
     return found
@@ -211,12 +212,12 @@ def access_project(
 
 def _require_project_admin(user: AnyUser | None, project: Project) -> None:
     if not can_administer_project(user, project):
-        raise Forbidden("Only the project's administrators can do this.", code="not_project_admin")
+        raise Forbidden(_("Only the project's administrators can do this."), code="not_project_admin")
 
 
 def check_project_admin(user: AnyUser | None, project: Project) -> None:
     if not can_view_project(user, project):
-        raise NotFound("Project not found.", code="not_found")
+        raise NotFound(_("Project not found."), code="not_found")
     _require_project_admin(user, project)
 
 
@@ -232,7 +233,7 @@ def freeze_windows_visible_to(user: AnyUser | None) -> QuerySet[FreezeWindow]:
 def access_freeze_window(user: AnyUser | None, pk: Any) -> FreezeWindow:
     window = freeze_windows_visible_to(user).filter(pk=pk).first()
     if window is None:
-        raise NotFound("Not found.", code="not_found")
+        raise NotFound(_("Not found."), code="not_found")
     return window
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from approvals.selectors import required_items_not_ready
 from config.domain import failure
@@ -33,14 +35,15 @@ def _item_failures(item: Any) -> list[dict[str, Any]]:
         "state": item.state,
         "assignee": item.assignee_username,
     }
-    who = f"assigned to {about['assignee']}" if about["assignee"] else "not assigned"
+    who = _("assigned to %(name)s") % {"name": about["assignee"]} if about["assignee"] else _("not assigned")
     out = []
     if item.state not in item.FINISHED_STATES:
         blocked = f" ({item.blocked_reason})" if item.state == item.State.BLOCKED and item.blocked_reason else ""
         out.append(
             failure(
                 "item_not_done",
-                f"Not done: {where} is {item.get_state_display().lower()}{blocked}, {who}.",
+                _("Not done: %(where)s is %(state)s%(blocked)s, %(who)s.")
+                % {"where": where, "state": item.get_state_display().lower(), "blocked": blocked, "who": who},
                 blocked_reason=item.blocked_reason or None,
                 **about,
             )
@@ -50,7 +53,8 @@ def _item_failures(item: Any) -> list[dict[str, Any]]:
         out.append(
             failure(
                 "item_rejected",
-                f"Rejected by {by}: {where}: \u201c{comment}\u201d. It stands until the item is done again.",
+                _("Rejected by %(by)s: %(where)s: “%(comment)s”. It stands until the item is done again.")
+                % {"by": by, "where": where, "comment": comment},
                 rejected_by=by,
                 comment=comment,
                 **about,
@@ -58,11 +62,27 @@ def _item_failures(item: Any) -> list[dict[str, Any]]:
         )
     elif not item.is_signed:
         role, stale = item.approver_role_name or "?", item.stale_approvals
-        note = f"; {stale} earlier approval(s) went stale when the item changed" if stale else ""
+        note = (
+            ngettext(
+                "; %(n)d earlier approval went stale when the item changed",
+                "; %(n)d earlier approvals went stale when the item changed",
+                stale,
+            )
+            % {"n": stale}
+            if stale
+            else ""
+        )
         out.append(
             failure(
                 "signoff_missing",
-                f"Sign-off missing: {where} has {item.valid_approvals} of {item.required_signoffs} from {role}{note}.",
+                _("Sign-off missing: %(where)s has %(have)s of %(need)s from %(role)s%(note)s.")
+                % {
+                    "where": where,
+                    "have": item.valid_approvals,
+                    "need": item.required_signoffs,
+                    "role": role,
+                    "note": note,
+                },
                 have=item.valid_approvals,
                 need=item.required_signoffs,
                 role=role,
@@ -83,7 +103,7 @@ def checklist_failures(release: Release) -> list[dict[str, Any]]:
         for item in required_items_not_ready(release.pk):
             failures.extend(_item_failures(item))
     if not release.rollback_plan.strip():
-        failures.append(failure("rollback_plan_missing", "There is no rollback plan."))
+        failures.append(failure("rollback_plan_missing", _("There is no rollback plan.")))
     return failures
 
 
@@ -95,13 +115,17 @@ def _freeze_failures(release: Release, *, actor: User, override_freeze: bool, re
     if not hits or (override_freeze and may_override and reason.strip()):
         return []
     failures = [
-        failure("freeze_window", f"The go-live falls in the freeze window {window.name!r}.", freeze_window=window.pk)
+        failure(
+            "freeze_window",
+            _("The go-live falls in the freeze window “%(name)s”.") % {"name": window.name},
+            freeze_window=window.pk,
+        )
         for window in hits
     ]
     if override_freeze and not may_override:
-        failures.append(failure("override_not_permitted", "You may not override a freeze window."))
+        failures.append(failure("override_not_permitted", _("You may not override a freeze window.")))
     if override_freeze and not reason.strip():
-        failures.append(failure("override_reason_missing", "Overriding a freeze window needs a reason."))
+        failures.append(failure("override_reason_missing", _("Overriding a freeze window needs a reason.")))
     return failures
 
 
@@ -109,12 +133,12 @@ def approval_failures(release: Release, *, actor: User, override_freeze: bool, r
     """Every unmet condition for the go/no-go (moving to `approved`)."""
     failures = []
     if not release.items.exists():
-        failures.append(failure("empty_checklist", "The release has no checklist items."))
+        failures.append(failure("empty_checklist", _("The release has no checklist items.")))
     failures.extend(checklist_failures(release))
     if release.go_live_at is None:
-        failures.append(failure("go_live_missing", "No go-live date is set."))
+        failures.append(failure("go_live_missing", _("No go-live date is set.")))
     elif release.go_live_at <= timezone.now():
-        failures.append(failure("go_live_in_past", "The go-live date is in the past."))
+        failures.append(failure("go_live_in_past", _("The go-live date is in the past.")))
     failures.extend(_freeze_failures(release, actor=actor, override_freeze=override_freeze, reason=reason))
     return failures
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.domain import Conflict, failure
 
@@ -62,10 +63,13 @@ def require_not_closed(release: Release, *, message: str = "", state_failure: bo
     Conflict with `message` (or one naming the state), and with `state_failure` a failure
     naming the state."""
     if release.state in Release.CLOSED_STATES:
+        state = release.get_state_display().lower()
         raise Conflict(
-            message or f"The release is {release.state}; it can't change.",
+            message or _("The release is %(state)s; it can't change.") % {"state": state},
             code="release_closed",
-            failures=[failure("release_closed", f"Release state is {release.state}.")] if state_failure else None,
+            failures=[failure("release_closed", _("The release is %(state)s.") % {"state": state})]
+            if state_failure
+            else None,
         )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from checklists.models import ChecklistTemplate, TemplateItem
 from config.domain import Conflict, failure
@@ -65,9 +66,14 @@ def checklist_apply_template(*, release: Release, template: ChecklistTemplate, a
         release = lock_release(release)
         if release.state not in (Release.State.DRAFT, Release.State.IN_PROGRESS):
             raise Conflict(
-                "Templates can be applied only while the release is a draft or in progress.",
+                _("Templates can be applied only while the release is a draft or in progress."),
                 code="release_not_editable",
-                failures=[failure("release_not_editable", f"Release state is {release.state}.")],
+                failures=[
+                    failure(
+                        "release_not_editable",
+                        _("The release is %(state)s.") % {"state": release.get_state_display().lower()},
+                    )
+                ],
             )
         if release.applied_templates.filter(slug=template.slug).exists():
             raise Conflict(

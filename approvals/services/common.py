@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from config.domain import NotFound
 from releases.models import Release
@@ -14,7 +15,8 @@ from ..models import ChecklistItem
 
 
 def require_open(release: Release) -> None:
-    message = f"The release is {release.get_state_display().lower()}; its checklist can't change."
+    state = release.get_state_display().lower()
+    message = _("The release is %(state)s; its checklist can't change.") % {"state": state}
     require_not_closed(release, message=message, state_failure=True)
 
 
@@ -23,7 +25,7 @@ def lock_item(item: ChecklistItem) -> tuple[Release, ChecklistItem]:
     release = lock_release(item.release)
     locked = ChecklistItem.objects.select_for_update().filter(pk=item.pk).first()
     if locked is None:  # removed (flag unset, template upgrade) while we waited for the lock
-        raise NotFound("Item not found.", code="not_found")
+        raise NotFound(_("Item not found."), code="not_found")
     locked.release = release
     return release, locked
 

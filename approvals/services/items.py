@@ -13,6 +13,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from checklists.models import ROLE_NEEDS_SIGNOFFS, SIGNOFFS_NEED_ROLE, Category
 from config.domain import UNSET, Conflict, Forbidden, Invalid, clean_aware, clean_text, failure
@@ -42,7 +44,7 @@ SUBSTANTIVE_FIELDS = (
 # (its approvals can't be revoked then either, nor made stale).
 LIVE_FROZEN_FIELDS = (*SUBSTANTIVE_FIELDS, "assignee", "required")
 CONTRIBUTOR_FIELDS = {"state", "evidence_url", "evidence_file", "note", "justification", "blocked_reason"}
-NOT_ASSIGNEE = "Only the item's assignee and the release managers can change it."
+NOT_ASSIGNEE = gettext_noop("Only the item's assignee and the release managers can change it.")
 AUDITED_FIELDS = (
     "title",
     "guidance",
@@ -68,7 +70,7 @@ def _clean_url(name: str, value: Any) -> str:
         try:
             URLValidator(schemes=["http", "https"])(value)
         except ValidationError:
-            raise Invalid.field(name, "Enter a valid http(s) URL.") from None
+            raise Invalid.field(name, _("Enter a valid http(s) URL.")) from None
     return value
 
 
@@ -78,14 +80,17 @@ def _clean_evidence_file(name: str, value: Any) -> Any:
     if value in (None, ""):
         return ""
     if not isinstance(value, UploadedFile):
-        raise Invalid.field(name, "Upload a file.")
+        raise Invalid.field(name, _("Upload a file."))
     limit = settings.EVIDENCE_MAX_BYTES
     if value.size is None or value.size > limit:
-        raise Invalid.field(name, f"The file is larger than {limit // (1024 * 1024)} MB.", code="file_too_large")
+        raise Invalid.field(
+            name, _("The file is larger than %(mb)s MB.") % {"mb": limit // (1024 * 1024)}, code="file_too_large"
+        )
     kind = mimetypes.guess_type(value.name or "")[0]
     if kind not in settings.EVIDENCE_CONTENT_TYPES:
         allowed = ", ".join(sorted({mimetypes.guess_extension(t) or t for t in settings.EVIDENCE_CONTENT_TYPES}))
-        raise Invalid.field(name, f"Files of this type can't be evidence; allowed: {allowed}.", code="file_type")
+        message = _("Files of this type can't be evidence; allowed: %(allowed)s.") % {"allowed": allowed}
+        raise Invalid.field(name, message, code="file_type")
     return value
 
 
@@ -126,7 +131,7 @@ def _clean_field(release: Release, name: str, value: Any) -> Any:
         if value is not None and not permissions.can_view_release(value, release):
             raise Invalid.field(
                 name,
-                "This user can't see the release; add them to the project or as a stakeholder first.",
+                _("This user can't see the release; add them to the project or as a stakeholder first."),
                 code="assignee_cannot_view",
             )
         return value
@@ -161,18 +166,20 @@ def _check_state_requirements(item: ChecklistItem) -> None:
         item.blocked_reason = ""
     if item.state == State.DONE and item.evidence_required and not (item.evidence_url or item.evidence_file):
         raise Invalid.field(
-            "evidence_url", "This item needs evidence (a link or a file) while it is done.", code="evidence_required"
+            "evidence_url", _("This item needs evidence (a link or a file) while it is done."), code="evidence_required"
         )
     if item.state == State.NOT_APPLICABLE and not item.justification:
-        raise Invalid.field("justification", "Say why the item does not apply.", code="justification_required")
+        raise Invalid.field("justification", _("Say why the item does not apply."), code="justification_required")
     if item.state == State.BLOCKED and not item.blocked_reason:
-        raise Invalid.field("blocked_reason", "Say what blocks the item.", code="blocked_reason_required")
+        raise Invalid.field("blocked_reason", _("Say what blocks the item."), code="blocked_reason_required")
 
 
 def signed_off_live(item: ChecklistItem, what: str) -> Conflict:
     return Conflict(
-        "The release is live and this item was done and signed off for it: it stays as approved. "
-        "Record follow-up work in its note or as a new item.",
+        _(
+            "The release is live and this item was done and signed off for it: it stays as approved. "
+            "Record follow-up work in its note or as a new item."
+        ),
         code="item_signed_off_live",
         failures=[failure("item_signed_off_live", what, item=item.pk)],
     )
@@ -203,10 +210,13 @@ def _check_may_change(*, actor: User, item: ChecklistItem, fields: set[str]) -> 
     if permissions.can_manage_release(actor, item.release):
         return True
     if item.assignee_id != actor.pk:
-        raise Forbidden(NOT_ASSIGNEE, code="not_assignee")
+        raise Forbidden(_(NOT_ASSIGNEE), code="not_assignee")
     outside = sorted(fields - CONTRIBUTOR_FIELDS)
     if outside:
-        raise Forbidden(f"Only release managers can change {', '.join(outside)}.", code="not_release_manager")
+        raise Forbidden(
+            _("Only release managers can change %(fields)s.") % {"fields": ", ".join(outside)},
+            code="not_release_manager",
+        )
     return False
 
 
@@ -239,7 +249,7 @@ def item_update(*, item: ChecklistItem, actor: User, **changes: Any) -> Checklis
         release, item = lock_item(item)
         require_open(release)
         if not is_manager and item.assignee_id != actor.pk:  # reassigned since the caller read it
-            raise Forbidden(NOT_ASSIGNEE, code="not_assignee")
+            raise Forbidden(_(NOT_ASSIGNEE), code="not_assignee")
         was_ready = item.is_ready
         tracked = Changes(item, AUDITED_FIELDS)
         for name, value in clean.items():
@@ -252,7 +262,7 @@ def item_update(*, item: ChecklistItem, actor: User, **changes: Any) -> Checklis
             return item
         frozen = [f for f in tracked.changed if f in LIVE_FROZEN_FIELDS]
         if release.state == Release.State.LIVE and frozen and was_ready:
-            raise signed_off_live(item, f"Can't change {', '.join(frozen)}.")
+            raise signed_off_live(item, _("Can't change %(fields)s.") % {"fields": ", ".join(frozen)})
         if any(f in tracked for f in SUBSTANTIVE_FIELDS):
             new_revision(item, actor=actor, release=release)
         item.edited_at = timezone.now()

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.domain import Conflict, DomainError, Forbidden, Invalid, clean_text, failure
 from releases import permissions
@@ -32,11 +33,14 @@ def _signer(
     delegation = active_delegation(delegator=on_behalf_of, delegate=actor, role=role)
     if delegation is None:
         raise Forbidden(
-            f"{on_behalf_of.get_username()} has no delegation to you for {role.name} now.", code="no_delegation"
+            _("%(name)s has no delegation to you for %(role)s now.")
+            % {"name": on_behalf_of.get_username(), "role": role.name},
+            code="no_delegation",
         )
     if not holds_role(on_behalf_of, role) or not permissions.can_view_release(on_behalf_of, item.release):
         raise Forbidden(
-            f"{on_behalf_of.get_username()} can't sign this item off themselves.", code="delegator_not_approver"
+            _("%(name)s can't sign this item off themselves.") % {"name": on_behalf_of.get_username()},
+            code="delegator_not_approver",
         )
     return on_behalf_of, delegation
 
@@ -53,13 +57,18 @@ def _check_separation_of_duties(
     if release.allow_self_signoff or not ({actor.pk, approver.pk} & involved):
         return
     who = actor if actor.pk in involved else approver
-    name = "you" if who == actor else who.get_username()
-    why = f"{name} {'are' if who == actor else 'is'} the item's assignee"
-    if who.pk != item.assignee_id:
-        why = f"{name} marked the item done"
+    if who.pk == item.assignee_id:
+        if who == actor:
+            why = _("Separation of duties: you are the item's assignee, so you can't sign it off.")
+        else:
+            why = _("Separation of duties: %(name)s is the item's assignee, so they can't sign it off.")
+    elif who == actor:
+        why = _("Separation of duties: you marked the item done, so you can't sign it off.")
+    else:
+        why = _("Separation of duties: %(name)s marked the item done, so they can't sign it off.")
+    rest = _("Another holder of the %(role)s role must, or a release manager can relax the rule for this release.")
     raise Forbidden(
-        f"Separation of duties: {why}, so {'you' if who == actor else 'they'} can't sign it off. "
-        f"Another holder of the {role.name} role must, or a release manager can relax the rule for this release.",
+        f"{why % {'name': who.get_username()}} {rest % {'role': role.name}}",
         code="separation_of_duties",
     )
 
@@ -67,20 +76,27 @@ def _check_separation_of_duties(
 def _already_signed(item: ChecklistItem, *, actor: User, earlier: SignOff | None = None) -> Conflict:
     """One person's sign-off counts once per version of the item, whether they signed as
     themselves or as someone's delegate; say which sign-off stands in the way."""
-    message = "You have signed off this version of the item already; revoke it first to sign again."
+    message = _("You have signed off this version of the item already; revoke it first to sign again.")
     if earlier is not None and earlier.approver_id != earlier.signed_by_id:
         delegate, principal = earlier.signed_by.get_username(), earlier.approver.get_username()
         if earlier.signed_by_id == actor.pk:
-            message = (
-                f"You have signed off this version of the item already, on {principal}'s behalf; "
+            message = _(
+                "You have signed off this version of the item already, on %(name)s's behalf; "
                 "one person's sign-off counts once. Revoke it first to sign again."
-            )
+            ) % {"name": principal}
         elif earlier.approver_id == actor.pk:
-            message = f"{delegate} has signed off this version of the item on your behalf already; it counts as yours."
+            message = _(
+                "%(delegate)s has signed off this version of the item on your behalf already; it counts as yours."
+            ) % {"delegate": delegate}
         else:
-            message = f"{principal} has signed off this version of the item already ({delegate} on their behalf)."
+            message = _("%(name)s has signed off this version of the item already (%(delegate)s on their behalf).") % {
+                "name": principal,
+                "delegate": delegate,
+            }
     elif earlier is not None and earlier.approver_id != actor.pk:
-        message = f"{earlier.approver.get_username()} has signed off this version of the item already."
+        message = _("%(name)s has signed off this version of the item already.") % {
+            "name": earlier.approver.get_username()
+        }
     failures = [failure("already_signed", message, item=item.pk, signoff=earlier.pk if earlier else None)]
     return Conflict(message, code="already_signed", failures=failures)
 
@@ -88,9 +104,15 @@ def _already_signed(item: ChecklistItem, *, actor: User, earlier: SignOff | None
 def _check_finished(item: ChecklistItem) -> None:
     if item.state not in ChecklistItem.FINISHED_STATES:
         raise Conflict(
-            "The item can be signed off once it is done or not applicable.",
+            _("The item can be signed off once it is done or not applicable."),
             code="item_not_finished",
-            failures=[failure("item_not_finished", f"Item state is {item.state}.", item=item.pk)],
+            failures=[
+                failure(
+                    "item_not_finished",
+                    _("The item is %(state)s.") % {"state": item.get_state_display().lower()},
+                    item=item.pk,
+                )
+            ],
         )
 
 
@@ -143,15 +165,15 @@ def _check_may_sign(
     them; returns who signs for whom, under which delegation and role."""
     require_open(release)
     if not item.needs_signoff:
-        raise Conflict("This item needs no sign-off.", code="signoff_not_needed")
+        raise Conflict(_("This item needs no sign-off."), code="signoff_not_needed")
     role = item.approver_role
     assert role is not None
     approver, delegation = _signer(item=item, actor=actor, on_behalf_of=on_behalf_of, role=role)
     if not holds_role(actor, role):
-        raise Forbidden(f"Signing off this item needs the {role.name} role.", code="missing_role")
+        raise Forbidden(_("Signing off this item needs the %(role)s role.") % {"role": role.name}, code="missing_role")
     _check_finished(item)
     if reject and release.state == Release.State.LIVE and item.is_ready:
-        raise signed_off_live(item, "Can't reject it: a rejection would send it back.")
+        raise signed_off_live(item, _("Can't reject it: a rejection would send it back."))
     _check_separation_of_duties(release=release, item=item, actor=actor, approver=approver, role=role)
     standing = item.signoffs.filter(revoked_at__isnull=True, item_revision=item.revision)
     earlier = standing.filter(Q(approver=approver) | Q(signed_by=actor)).select_related("approver", "signed_by")
@@ -187,10 +209,10 @@ def signoff_grant(
     the person already has a standing sign-off on this version of the item (409)."""
     permissions.check_release(actor, item.release)
     if decision not in SignOff.Decision.values:
-        raise Invalid.field("decision", "Either 'approve' or 'reject'.")
+        raise Invalid.field("decision", _("Either 'approve' or 'reject'."))
     comment = clean_text("comment", comment or "", max_length=10000)
     if decision == SignOff.Decision.REJECT and not comment:
-        raise Invalid.field("comment", "Say why you reject the item.", code="comment_required")
+        raise Invalid.field("comment", _("Say why you reject the item."), code="comment_required")
     reject = decision == SignOff.Decision.REJECT
     with transaction.atomic():
         release, item = lock_item(item)
@@ -228,15 +250,15 @@ def signoff_revoke(*, signoff: SignOff, actor: User, reason: str) -> SignOff:
     """An approver withdraws their own sign-off, with a reason, while the release is not live."""
     permissions.check_release(actor, signoff.item.release)
     if actor.pk not in (signoff.approver_id, signoff.signed_by_id):
-        raise Forbidden("Only the approver can revoke their sign-off.", code="not_signoff_owner")
+        raise Forbidden(_("Only the approver can revoke their sign-off."), code="not_signoff_owner")
     reason = clean_text("reason", reason or "", max_length=10000, required=True)
     with transaction.atomic():
         release, item = lock_item(signoff.item)
         signoff = SignOff.objects.select_for_update().get(pk=signoff.pk)
         if release.state in (Release.State.LIVE, *Release.CLOSED_STATES):
-            raise Conflict("Sign-offs can't be revoked once the release is live.", code="release_live")
+            raise Conflict(_("Sign-offs can't be revoked once the release is live."), code="release_live")
         if signoff.revoked_at is not None:
-            raise Conflict("This sign-off is revoked already.", code="already_revoked")
+            raise Conflict(_("This sign-off is revoked already."), code="already_revoked")
         signoff.revoked_at = timezone.now()
         signoff.revoked_reason = reason
         signoff.save(update_fields=["revoked_at", "revoked_reason"])

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from checklists.models import ChecklistTemplate, TemplateItem
 from config.domain import Conflict, Invalid
@@ -130,7 +131,7 @@ def release_template_upgrade(*, release: Release, slug: str, actor: User) -> dic
         release = lock_release(release)
         require_open(release)
         if release.state == Release.State.LIVE:
-            raise Conflict("A live release's checklist can't be upgraded.", code="release_live")
+            raise Conflict(_("A live release's checklist can't be upgraded."), code="release_live")
         use = release.applied_templates.select_related("template").filter(slug=slug).first()
         if use is None:
             raise Invalid.field(

@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from config.domain import Conflict, Invalid, clean_text, failure
 
@@ -63,18 +64,30 @@ def phase_transition(*, phase: Phase, actor: User, to: str) -> Phase:
         release = lock_release(phase.release)
         phase = Phase.objects.select_for_update().get(pk=phase.pk)
         if to not in PHASE_TRANSITIONS[phase.state]:
+            state = phase.get_state_display().lower()
             raise Conflict(
-                f"A phase can't go from {phase.state} to {to}.",
+                _("A phase can't go from %(from)s to %(to)s.") % {"from": state, "to": Phase.State(to).label.lower()},
                 code="invalid_transition",
-                failures=[failure("invalid_transition", f"Phase {phase.name} is {phase.state}.")],
+                failures=[
+                    failure(
+                        "invalid_transition", _("Phase %(name)s is %(state)s.") % {"name": phase.name, "state": state}
+                    )
+                ],
             )
-        require_not_closed(release, message=f"The release is {release.state}.")
+        require_not_closed(
+            release, message=_("The release is %(state)s.") % {"state": release.get_state_display().lower()}
+        )
         starts_production = to == Phase.State.IN_PROGRESS and phase.production
         if starts_production and release.state not in (S.APPROVED, S.LIVE):
             raise Conflict(
-                "A production phase can start only once the release is approved.",
+                _("A production phase can start only once the release is approved."),
                 code="transition_refused",
-                failures=[failure("release_not_approved", f"Release state is {release.state}.")],
+                failures=[
+                    failure(
+                        "release_not_approved",
+                        _("The release is %(state)s.") % {"state": release.get_state_display().lower()},
+                    )
+                ],
             )
         before = phase.state
         now = timezone.now()

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from approvals.services import checklist_apply_template, checklist_refresh, checklist_sync_flags, items_recompute_due
 from checklists.models import ChecklistTemplate
@@ -40,7 +41,7 @@ TEXT_FIELDS = {"name": 200, "version": 100, "description": 20000, "git_ref": 200
 
 def _clean_emails(emails: Any) -> list[str]:
     if not isinstance(emails, list | tuple):
-        raise Invalid.field("stakeholder_emails", "A list of e-mail addresses.")
+        raise Invalid.field("stakeholder_emails", _("A list of e-mail addresses."))
     out = []
     for email in emails:
         try:
@@ -48,7 +49,9 @@ def _clean_emails(emails: Any) -> list[str]:
                 raise ValidationError("bad")
             validate_email(email.strip())
         except ValidationError:
-            raise Invalid.field("stakeholder_emails", f"Not an e-mail address: {str(email)[:100]!r}.") from None
+            raise Invalid.field(
+                "stakeholder_emails", _("Not an e-mail address: %(value)s.") % {"value": repr(str(email)[:100])}
+            ) from None
         out.append(email.strip().lower())
     return sorted(set(out))
 
@@ -69,7 +72,7 @@ def _clean_release_fields(fields: dict[str, Any]) -> dict[str, Any]:
             clean[name] = _clean_emails(value)
         elif name == "allow_self_signoff":
             if not isinstance(value, bool):
-                raise Invalid.field(name, "Must be true or false.")
+                raise Invalid.field(name, _("Must be true or false."))
             clean[name] = value
         else:
             raise Invalid.field(name, "Unknown field.")
@@ -78,12 +81,12 @@ def _clean_release_fields(fields: dict[str, Any]) -> dict[str, Any]:
 
 def _check_schedule(release: Release, go_live_at: dt.datetime | None, window_end_at: dt.datetime | None) -> None:
     if go_live_at is not None and release.state in Release.NOT_YET_LIVE_STATES and go_live_at <= timezone.now():
-        raise Invalid.field("go_live_at", "The go-live must be in the future.", code="go_live_in_past")
+        raise Invalid.field("go_live_at", _("The go-live must be in the future."), code="go_live_in_past")
     if window_end_at is not None:
         if go_live_at is None:
-            raise Invalid.field("window_end_at", "Set the go-live first.")
+            raise Invalid.field("window_end_at", _("Set the go-live first."))
         if window_end_at < go_live_at:
-            raise Invalid.field("window_end_at", "The deployment window can't end before the go-live.")
+            raise Invalid.field("window_end_at", _("The deployment window can't end before the go-live."))
 
 
 def _resolve_template(ref: Any) -> ChecklistTemplate | None:
@@ -109,7 +112,9 @@ def _resolve_templates(templates: Any) -> list[ChecklistTemplate]:
         if template is None:
             raise Invalid.field("templates", f"Unknown template {str(ref)[:100]!r}.", code="unknown_template")
         if template.slug in {t.slug for t in out}:
-            raise Invalid.field("templates", f"The template {template.slug!r} is listed twice.")
+            raise Invalid.field(
+                "templates", _("The template %(slug)s is listed twice.") % {"slug": repr(template.slug)}
+            )
         out.append(template)
     return out
 
@@ -162,7 +167,7 @@ def _set_people(release: Release, *, actor: User, managers: Any, stakeholders: A
     changes: dict[str, tuple[list[str], list[str]]] = {}
     if managers is not UNSET:
         if not managers:
-            raise Invalid.field("managers", "A release needs at least one manager.")
+            raise Invalid.field("managers", _("A release needs at least one manager."))
         current = list(permissions.release_managers(release))
         moved = _sync_people(
             list(managers),

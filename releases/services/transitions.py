@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from approvals.services import checklist_refresh
 from config.domain import Conflict, Invalid, clean_text, failure
@@ -64,11 +65,17 @@ def release_transition(
     with transaction.atomic():
         release = lock_release(release)
         if to not in TRANSITIONS[release.state]:
-            allowed = ", ".join(TRANSITIONS[release.state]) or "nothing"
+            now_label, to_label = release.get_state_display().lower(), S(to).label.lower()
+            allowed = ", ".join(S(s).label.lower() for s in TRANSITIONS[release.state]) or _("nothing")
             raise Conflict(
-                f"A release can't go from {release.state} to {to}.",
+                _("A release can't go from %(from)s to %(to)s.") % {"from": now_label, "to": to_label},
                 code="invalid_transition",
-                failures=[failure("invalid_transition", f"Allowed from {release.state}: {allowed}.")],
+                failures=[
+                    failure(
+                        "invalid_transition",
+                        _("Allowed from %(from)s: %(allowed)s.") % {"from": now_label, "allowed": allowed},
+                    )
+                ],
             )
         failures: list[dict[str, Any]] = []
         extra: dict[str, Any] = {}
@@ -76,14 +83,20 @@ def release_transition(
             failures, extra = _approve(release, actor=actor, reason=reason, override_freeze=override_freeze)
         elif to == S.COMPLETED:
             failures = [
-                failure("phase_not_done", f"Phase not done: {phase.name} ({phase.state}).", phase=phase.pk)
+                failure(
+                    "phase_not_done",
+                    _("Phase not done: %(name)s (%(state)s).")
+                    % {"name": phase.name, "state": phase.get_state_display().lower()},
+                    phase=phase.pk,
+                )
                 for phase in release.phases.exclude(state=Phase.State.DONE)
             ]
         elif to == S.ROLLED_BACK and not reason:
-            failures.append(failure("reason_required", "Say why the release was rolled back."))
+            failures.append(failure("reason_required", _("Say why the release was rolled back.")))
         if failures:
             raise Conflict(
-                f"The release can't move to {to}: {len(failures)} unmet condition(s).",
+                _("The release can't move to %(to)s: %(n)s unmet condition(s).")
+                % {"to": S(to).label.lower(), "n": len(failures)},
                 code="transition_refused",
                 failures=failures,
             )

@@ -44,7 +44,13 @@ def _due(item: Any, words: dict[str, str], days: dict[Any, str]) -> SafeString |
 def checklist_rows(items: Iterable[Any], items_path: str) -> SafeString:
     """`<li>` rows of items read by approvals.selectors.checklist_items (due dates in the
     active time zone, as the template's `date` filter would show them)."""
-    words = {w: _(w) for w in ("optional", "unassigned", "overdue", "rejected", "signed")}
+    words = {
+        "optional": _("optional"),
+        "unassigned": _("unassigned"),
+        "overdue": _("overdue"),
+        "rejected": _("rejected"),
+        "signed": _("signed"),
+    }
     rows = []
     days: dict[Any, str] = {}
     for item in items:
