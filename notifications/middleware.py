@@ -5,6 +5,7 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
@@ -24,7 +25,9 @@ class PersonalSettingsMiddleware:
         if user is not None and user.is_authenticated:
             row = Profile.objects.filter(user=user).values_list("language", "time_zone").first()
             language, zone = row or ("", "")
-            if language:
+            # The language switch (its cookie) wins over the profile: a person tries the other
+            # language without changing their profile; the profile page sets both.
+            if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
                 translation.activate(language)
                 request.LANGUAGE_CODE = language
             if zone:
