@@ -18,18 +18,9 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-ITEM_FIELDS = (
-    "key",
-    "title",
-    "guidance",
-    "category",
-    "required",
-    "approver_role",
-    "required_signoffs",
-    "evidence_required",
-    "due_offset_days",
-    "condition_flag",
-)
+from . import models
+
+ITEM_FIELDS = ("key", *models.ITEM_FIELDS)  # the editor's inputs per item
 NEW_ITEM: dict[str, Any] = {
     "key": "",
     "title": "",

@@ -85,6 +85,21 @@ class TemplateSection(models.Model):
         return self.title
 
 
+# What a template item says about the checklist item it becomes (the exchange format's item
+# fields besides its key): the editor's fields, what a diff compares, what an upgrade copies.
+ITEM_FIELDS = (
+    "title",
+    "guidance",
+    "category",
+    "required",
+    "approver_role",
+    "required_signoffs",
+    "evidence_required",
+    "due_offset_days",
+    "condition_flag",
+)
+
+
 class TemplateItem(models.Model):
     template = models.ForeignKey(ChecklistTemplate, on_delete=models.CASCADE, related_name="items")
     section = models.ForeignKey(TemplateSection, on_delete=models.CASCADE, related_name="items")

@@ -6,7 +6,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 
 from releases.models import ReleaseTemplate
 
-from .models import ChecklistTemplate, TemplateItem, TemplateSection
+from .models import ITEM_FIELDS, ChecklistTemplate, TemplateItem, TemplateSection
 from .services import FORMAT
 
 
@@ -78,18 +78,7 @@ def template_export_data(template: ChecklistTemplate) -> dict[str, Any]:
     }
 
 
-DIFF_FIELDS = (
-    "section",
-    "title",
-    "guidance",
-    "category",
-    "required",
-    "approver_role",
-    "required_signoffs",
-    "evidence_required",
-    "due_offset_days",
-    "condition_flag",
-)
+DIFF_FIELDS = ("section", *ITEM_FIELDS)
 
 
 def _items_by_key(data: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -75,6 +75,19 @@ def form_errors(form: forms.Form, error: DomainError) -> None:
         form.add_error(None, error.message)
 
 
+def submitted(form: forms.Form, call: Callable[[dict[str, Any]], Any]) -> bool:
+    """Whether the form is valid and the service (`call`, given the cleaned data) took it;
+    when not, the reasons are on the form, to show it again with what was typed."""
+    if not form.is_valid():
+        return False
+    try:
+        call(form.cleaned_data)
+    except DomainError as error:
+        form_errors(form, error)
+        return False
+    return True
+
+
 def failure_messages(error: DomainError) -> list[str]:
     """Every reason a service gave, as lines a person reads."""
     if error.failures:

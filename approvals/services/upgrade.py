@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from checklists.models import ChecklistTemplate, TemplateItem
+from checklists.models import ITEM_FIELDS, ChecklistTemplate, TemplateItem
 from config.domain import Conflict, Invalid
 from releases.audit import Changes, audit_record
 from releases.models import AuditAction, Release
@@ -24,17 +24,7 @@ from .items import AUDITED_FIELDS
 from .status import checklist_refresh
 
 # What a template version gives an item; an upgrade changes these on untouched items.
-TEMPLATE_COPIED_FIELDS = (
-    "title",
-    "guidance",
-    "category",
-    "required",
-    "approver_role_id",
-    "required_signoffs",
-    "evidence_required",
-    "due_offset_days",
-    "condition_flag",
-)
+TEMPLATE_COPIED_FIELDS = tuple("approver_role_id" if f == "approver_role" else f for f in ITEM_FIELDS)
 
 
 @dataclass

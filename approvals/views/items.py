@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from config.domain import DomainError
-from config.web import AuthedRequest, form_errors, page
+from config.web import AuthedRequest, page, submitted
 from releases import permissions as release_permissions
 
 from .. import services
@@ -111,13 +111,8 @@ def item_panel(request: AuthedRequest, pk: int) -> HttpResponse:
 def item_work(request: AuthedRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
     form = ItemWorkForm(request.POST, request.FILES, has_file=bool(item.evidence_file))
-    if form.is_valid():
-        try:
-            services.item_update(item=item, actor=request.user, **form.changes())
-        except DomainError as error:
-            form_errors(form, error)
-        else:
-            return _done(request, pk, _("Item saved."))
+    if submitted(form, lambda _data: services.item_update(item=item, actor=request.user, **form.changes())):
+        return _done(request, pk, _("Item saved."))
     return _show(request, _item(request, pk), 400, work_form=form)
 
 
@@ -126,13 +121,8 @@ def item_work(request: AuthedRequest, pk: int) -> HttpResponse:
 def item_manage(request: AuthedRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
     form = ItemManageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.item_update(item=item, actor=request.user, **form.cleaned_data)
-        except DomainError as error:
-            form_errors(form, error)
-        else:
-            return _done(request, pk, _("Item saved."))
+    if submitted(form, lambda data: services.item_update(item=item, actor=request.user, **data)):
+        return _done(request, pk, _("Item saved."))
     return _show(request, _item(request, pk), 400, manage_form=form)
 
 
@@ -141,13 +131,8 @@ def item_manage(request: AuthedRequest, pk: int) -> HttpResponse:
 def item_comment(request: AuthedRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
     form = CommentForm(request.POST)
-    if form.is_valid():
-        try:
-            services.comment_create(item=item, actor=request.user, body=form.cleaned_data["body"])
-        except DomainError as error:
-            form_errors(form, error)
-        else:
-            return _done(request, pk, _("Comment added."))
+    if submitted(form, lambda data: services.comment_create(item=item, actor=request.user, body=data["body"])):
+        return _done(request, pk, _("Comment added."))
     return _show(request, _item(request, pk), 400, comment_form=form)
 
 
@@ -156,16 +141,14 @@ def item_comment(request: AuthedRequest, pk: int) -> HttpResponse:
 def item_signoff(request: AuthedRequest, pk: int) -> HttpResponse:
     item = _item(request, pk)
     form = SignOffForm(request.POST, delegators=_delegators(request.user, item))
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.signoff_grant(item=item, actor=request.user, decision=data["decision"], comment=data["comment"],
-                                   on_behalf_of=data.get("on_behalf_of"))  # fmt: skip
-        except DomainError as error:
-            form_errors(form, error)
-        else:
-            approved = data["decision"] == SignOff.Decision.APPROVE
-            return _done(request, pk, _("Approved.") if approved else _("Rejected: the item goes back to work."))
+
+    def sign(data: dict[str, Any]) -> Any:
+        return services.signoff_grant(item=item, actor=request.user, decision=data["decision"],
+                                      comment=data["comment"], on_behalf_of=data.get("on_behalf_of"))  # fmt: skip
+
+    if submitted(form, sign):
+        approved = form.cleaned_data["decision"] == SignOff.Decision.APPROVE
+        return _done(request, pk, _("Approved.") if approved else _("Rejected: the item goes back to work."))
     return _show(request, _item(request, pk), 400, signoff_form=form)
 
 
