@@ -206,17 +206,32 @@ def _live_context(request: AuthedRequest, release: Release) -> dict[str, Any]:
 def release_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     release = _release(request, pk)
     people = selectors.usernames([*release.manager_ids, *release.stakeholder_ids])  # type: ignore[attr-defined]
-    audit = Paginator(selectors.audit_for_release(release), AUDIT_PAGE_SIZE).get_page(request.GET.get("audit"))
+    kind = request.GET.get("kind", "")
+    events = selectors.audit_for_release(release)
+    if kind in AUDIT_KINDS:
+        events = events.filter(action__startswith=f"{kind}.")
+    audit = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("audit"))
     context = {
         **_live_context(request, release),
         "managers": [people.get(pk, "?") for pk in release.manager_ids],  # type: ignore[attr-defined]
         "stakeholders": [people.get(pk, "?") for pk in release.stakeholder_ids],  # type: ignore[attr-defined]
         "upgrades": selectors.template_upgrades(release),
         "audit": audit,
+        "kind": kind,
+        "audit_kinds": _audit_kinds(),
     }
     if request.htmx and request.GET.get("part") == "audit":
         return render(request, "releases/release_detail.html#audit", context)
     return render(request, "releases/release_detail.html", context)
+
+
+AUDIT_KINDS = ("release", "item", "signoff", "phase")
+
+
+def _audit_kinds() -> list[tuple[str, str]]:
+    """The timeline's filter: audit actions by what they are about."""
+    labels = {"release": _("The release"), "item": _("Items"), "signoff": _("Sign-offs"), "phase": _("Phases")}
+    return [("", _("Everything")), *((kind, labels[kind]) for kind in AUDIT_KINDS)]
 
 
 def _checklist_filter_labels() -> list[tuple[str, str]]:
