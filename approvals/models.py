@@ -120,6 +120,16 @@ class ChecklistItem(models.Model):
         indexes = [
             models.Index(fields=["release", "state"], name="item_release_state"),
             models.Index(fields=["release", "order", "id"], name="item_release_order"),
+            # The dashboard and the sign-off queue: items awaiting a role's sign-off, and
+            # releases with required items late. Partial: only the rows still waiting.
+            models.Index(
+                fields=["approver_role", "due_at"],
+                condition=Q(is_signed=False, state__in=["done", "not_applicable"]),
+                name="item_awaiting_signoff",
+            ),
+            models.Index(
+                fields=["release", "due_at"], condition=Q(required=True, is_ready=False), name="item_late_required"
+            ),
         ]
 
     def __str__(self) -> str:

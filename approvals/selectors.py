@@ -353,8 +353,11 @@ def awaiting_signoff(
     with no standing sign-off of theirs (or the approver's) on this version and no standing
     rejection by them. `signable_only`: without those separation of duties keeps them from.
     Oldest due first, in one query whatever the number of delegations."""
+    # The roles as values, not a subquery: the planner then reads the items awaiting them by
+    # the item_awaiting_signoff index instead of walking every item by due date.
+    roles = list(user.groups.values_list("pk", flat=True))
     branches: dict[str, Q] = {
-        "for_me": Q(approver_role_id__in=user.groups.values("pk")) & ~_standing_signoff(approver_id=user.pk),
+        "for_me": Q(approver_role_id__in=roles) & ~_standing_signoff(approver_id=user.pk),
     }
     if signable_only:
         branches["for_me"] &= _not_involved_q(user.pk)
