@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from config.domain import UNSET, Forbidden, Invalid, clean_aware, clean_text
 
@@ -25,40 +26,42 @@ def _clean_freeze(window: FreezeWindow) -> None:
     try:
         ZoneInfo(window.timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise Invalid.field("timezone", f"Unknown time zone {str(window.timezone)[:64]!r}.") from None
+        raise Invalid.field(
+            "timezone", _("Unknown time zone %(zone)s.") % {"zone": repr(str(window.timezone)[:64])}
+        ) from None
     one_off = window.starts_at is not None or window.ends_at is not None
     weekly = window.weekday is not None or window.start_time is not None or window.end_time is not None
     if one_off and weekly:
         raise Invalid.field(
             "non_field_errors",
-            "A freeze window is either one-off (starts_at, ends_at) or weekly (weekday, start_time, end_time).",
+            _("A freeze window is either one-off (starts_at, ends_at) or weekly (weekday, start_time, end_time)."),
         )
     if one_off:
         clean_aware("starts_at", window.starts_at)
         clean_aware("ends_at", window.ends_at)
         if window.starts_at is None or window.ends_at is None:
             raise Invalid.field(
-                "ends_at" if window.starts_at else "starts_at", "A one-off window needs a start and an end."
+                "ends_at" if window.starts_at else "starts_at", _("A one-off window needs a start and an end.")
             )
         if window.ends_at <= window.starts_at:
-            raise Invalid.field("ends_at", "The end must be after the start.")
+            raise Invalid.field("ends_at", _("The end must be after the start."))
     elif weekly:
         if isinstance(window.weekday, bool) or not isinstance(window.weekday, int) or not 0 <= window.weekday <= 6:
-            raise Invalid.field("weekday", "0 (Monday) to 6 (Sunday).")
+            raise Invalid.field("weekday", _("0 (Monday) to 6 (Sunday)."))
         for name in ("start_time", "end_time"):
             if not isinstance(getattr(window, name), dt.time):
-                raise Invalid.field(name, "A time of day.")
+                raise Invalid.field(name, _("A time of day."))
         if window.start_time == window.end_time:
-            raise Invalid.field("end_time", "The end must differ from the start.")
+            raise Invalid.field("end_time", _("The end must differ from the start."))
     else:
         raise Invalid.field(
-            "non_field_errors", "Give either starts_at and ends_at, or weekday, start_time and end_time."
+            "non_field_errors", _("Give either starts_at and ends_at, or weekday, start_time and end_time.")
         )
 
 
 def _require_freeze_admin(actor: User) -> None:
     if not permissions.can_manage_freeze_windows(actor):
-        raise Forbidden("Only administrators can change freeze windows.", code="forbidden")
+        raise Forbidden(_("Only administrators can change freeze windows."), code="forbidden")
 
 
 def freeze_window_create(

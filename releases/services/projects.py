@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from config.domain import UNSET, Conflict, Forbidden, Invalid, NotFound, clean_text
 
@@ -17,13 +18,13 @@ from ..models import AuditAction, Project, ProjectMembership
 
 def project_create(*, actor: User, name: str, slug: str = "", description: str = "") -> Project:
     if not permissions.can_create_project(actor):
-        raise Forbidden("Only administrators can create projects.", code="forbidden")
+        raise Forbidden(_("Only administrators can create projects."), code="forbidden")
     name = clean_text("name", name, max_length=200, required=True)
     slug = (slug or slugify(name))[:100]
     if not slug or slugify(slug) != slug:
-        raise Invalid.field("slug", "Use lowercase letters, digits and hyphens.")
+        raise Invalid.field("slug", _("Use lowercase letters, digits and hyphens."))
     description = clean_text("description", description, max_length=10000)
-    taken = Invalid.field("slug", f"The slug {slug!r} is taken.", code="slug_taken")
+    taken = Invalid.field("slug", _("The slug %(slug)s is taken.") % {"slug": repr(slug)}, code="slug_taken")
     with transaction.atomic():
         if Project.objects.filter(slug=slug).exists():
             raise taken
@@ -90,7 +91,8 @@ def _require_another_admin(*, project: Project, user: User) -> None:
     )
     if admins == [user.pk]:
         raise Conflict(
-            f"{user.get_username()} is the project's last administrator; make someone else an administrator first.",
+            _("%(user)s is the project's last administrator; make someone else an administrator first.")
+            % {"user": user.get_username()},
             code="last_project_admin",
         )
 
@@ -99,9 +101,9 @@ def project_member_remove(*, project: Project, actor: User, user: User) -> None:
     permissions.check_project_admin(actor, project)
     with transaction.atomic():
         _require_another_admin(project=project, user=user)
-        deleted, _ = ProjectMembership.objects.filter(project=project, user=user).delete()
+        deleted, _by_model = ProjectMembership.objects.filter(project=project, user=user).delete()
         if not deleted:
-            raise NotFound("Not a member of this project.", code="not_found")
+            raise NotFound(_("Not a member of this project."), code="not_found")
         audit_record(
             action=AuditAction.PROJECT_MEMBER_REMOVED,
             actor=actor,
