@@ -285,11 +285,12 @@ def release_transition(request: AuthedRequest, pk: int) -> HttpResponse:
     form = TransitionForm(request.POST)
     if form.is_valid():
         try:
-            services.release_transition(release=release, actor=request.user, **form.cleaned_data)
+            moved = services.release_transition(release=release, actor=request.user, **form.cleaned_data)
         except DomainError as error:
             _refused(request, error)
         else:
-            messages.success(request, _("The release is now %(state)s.") % {"state": release.get_state_display()})
+            state = moved.get_state_display().lower()
+            messages.success(request, _("The release is now %(state)s.") % {"state": state})
     else:
         messages.error(request, _("Choose a state."))
     return redirect("release-detail", pk=pk)

@@ -13,4 +13,14 @@
   function tick() { document.querySelectorAll("[data-countdown]").forEach(countdown); }
   document.addEventListener("DOMContentLoaded", function () { tick(); setInterval(tick, 30000); });
   document.addEventListener("htmx:afterSettle", tick);
+  // An item's panel opened from the checklist: bring it into view (below the checklist on a
+  // phone) and move the focus to its heading, so keyboard and screen-reader users follow.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target.id !== "item-panel") return;
+    const heading = event.detail.target.querySelector("h2");
+    if (!heading) return;
+    heading.setAttribute("tabindex", "-1");
+    heading.scrollIntoView({ block: "start" });
+    heading.focus({ preventScroll: true });
+  });
 })();

@@ -220,3 +220,29 @@ def test_release_pages_have_no_serious_accessibility_violations(
     for path in ("/releases/", f"/releases/{release.pk}/", f"/items/{item.pk}/", "/releases/new/"):
         page.goto(f"{live_server.url}{path}")
         assert serious_accessibility_violations(page) == [], path
+
+
+def test_a_refused_change_on_the_item_page_shows_its_reason_and_keeps_what_was_typed(
+    page: Page, live_server, release, make_item, contributor
+):
+    item = make_item(title="Smoke test", assignee=contributor, evidence_required=True)
+    login(page, live_server, "contributor")
+    page.goto(f"{live_server.url}/items/{item.pk}/")
+    page.get_by_label("Status").select_option("done")
+    page.get_by_label("Note").fill("All 42 passed")
+    page.get_by_role("button", name="Save").first.click()
+    expect(page.locator(".item-panel .errorlist")).to_contain_text("This item needs evidence (a link or a file)")
+    expect(page.get_by_label("Note")).to_have_value("All 42 passed")
+    item.refresh_from_db()
+    assert item.state == "open"
+
+
+def test_the_item_panel_opens_in_view_with_the_focus_on_its_title(page: Page, live_server, release, make_item, manager):
+    make_item(title="Smoke test")
+    page.set_viewport_size({"width": 360, "height": 700})
+    login(page, live_server, "manager")
+    page.goto(f"{live_server.url}/releases/{release.pk}/")
+    page.locator("#checklist").get_by_role("link", name="Smoke test").click()
+    heading = page.locator("#item-panel h2")
+    expect(heading).to_be_focused()
+    expect(heading).to_be_in_viewport()
