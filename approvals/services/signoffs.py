@@ -45,19 +45,30 @@ def _signer(
     return on_behalf_of, delegation
 
 
-def _involved(item: ChecklistItem) -> set[int]:
-    """Separation of duties: the item's assignee and whoever marked it done."""
-    return {pk for pk in (getattr(item, column) for column in INVOLVED) if pk is not None}
+def separation_of_duties_stops(
+    item: ChecklistItem, *, signer: User, approver: User | None, relaxed: bool
+) -> tuple[User, bool] | None:
+    """Separation of duties: which of the signer and the approver they sign for (signer
+    first) is involved in the item (its assignee, or whoever marked it done), and whether as
+    its assignee; None when neither is, or when the release relaxes the rule (`relaxed`).
+    Reads the item's columns only, so a list can ask it of every row."""
+    if relaxed:
+        return None
+    involved = {pk for pk in (getattr(item, column) for column in INVOLVED) if pk is not None}
+    for who in (signer, approver):
+        if who is not None and who.pk in involved:
+            return who, who.pk == item.assignee_id
+    return None
 
 
 def _check_separation_of_duties(
     *, release: Release, item: ChecklistItem, actor: User, approver: User, role: Group
 ) -> None:
-    involved = _involved(item)
-    if release.allow_self_signoff or not ({actor.pk, approver.pk} & involved):
+    stopped = separation_of_duties_stops(item, signer=actor, approver=approver, relaxed=release.allow_self_signoff)
+    if stopped is None:
         return
-    who = actor if actor.pk in involved else approver
-    if who.pk == item.assignee_id:
+    who, as_assignee = stopped
+    if as_assignee:
         if who == actor:
             why = _("Separation of duties: you are the item's assignee, so you can't sign it off.")
         else:
@@ -138,7 +149,9 @@ def _send_back(*, item: ChecklistItem, actor: User, approver: User, release: Rel
 def _create(
     *, item: ChecklistItem, actor: User, approver: User, delegation: Delegation | None, decision: str, comment: str
 ) -> SignOff:
-    relaxed = item.release.allow_self_signoff and bool({actor.pk, approver.pk} & _involved(item))
+    # Recorded when the relaxation is what let this sign-off through.
+    stopped = separation_of_duties_stops(item, signer=actor, approver=approver, relaxed=False)
+    relaxed = item.release.allow_self_signoff and stopped is not None
     assert item.approver_role is not None
     try:
         with transaction.atomic():

@@ -22,6 +22,7 @@ from ..models import ChecklistItem, Delegation, SignOff
 from ..permissions import access_item
 from ..selectors import delegations_to, signoff_queue
 from ..services import signoff_grant
+from ..services.signoffs import separation_of_duties_stops
 
 # The page shows this many rows at most (oldest due first); filters narrow the rest.
 QUEUE_LIMIT = 500
@@ -50,17 +51,14 @@ class QueueRow:
 
 def _involvement(item: ChecklistItem, user: User, approver: User | None) -> str:
     """Why separation of duties keeps `user` (signing for `approver`) from signing, or ''."""
-    if item.release.allow_self_signoff:
+    stopped = separation_of_duties_stops(item, signer=user, approver=approver, relaxed=item.release.allow_self_signoff)
+    if stopped is None:
         return ""
-    for who in (user, approver):
-        if who is None:
-            continue
-        name = who.get_username()
-        if item.assignee_id == who.pk:
-            return _("you are its assignee") if who == user else _("%(name)s is its assignee") % {"name": name}
-        if item.completed_by_id == who.pk:
-            return _("you marked it done") if who == user else _("%(name)s marked it done") % {"name": name}
-    return ""
+    who, as_assignee = stopped
+    name = who.get_username()
+    if as_assignee:
+        return _("you are its assignee") if who == user else _("%(name)s is its assignee") % {"name": name}
+    return _("you marked it done") if who == user else _("%(name)s marked it done") % {"name": name}
 
 
 def queue_rows(

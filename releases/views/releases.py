@@ -36,13 +36,14 @@ from .checklist_rows import checklist_rows
 
 PAGE_SIZE = 25
 AUDIT_PAGE_SIZE = 20
+# The checklist's filters: (item, the viewer's id, the ids of the roles they hold) -> shown.
 CHECKLIST_FILTERS = {
-    "mine": lambda item, me: item.assignee_id == me.pk,
-    "open": lambda item, me: not item.is_ready,
-    "overdue": lambda item, me: bool(item.overdue),
-    "waiting": lambda item, me: item.state in item.FINISHED_STATES and not item.is_signed
-    and item.approver_role_id in me.role_ids,
-    "blocked": lambda item, me: item.state == ChecklistItem.State.BLOCKED,
+    "mine": lambda item, me, roles: item.assignee_id == me,
+    "open": lambda item, me, roles: not item.is_ready,
+    "overdue": lambda item, me, roles: bool(item.overdue),
+    "waiting": lambda item, me, roles: item.state in item.FINISHED_STATES and not item.is_signed
+    and item.approver_role_id in roles,
+    "blocked": lambda item, me, roles: item.state == ChecklistItem.State.BLOCKED,
 }  # fmt: skip
 
 
@@ -159,7 +160,7 @@ def _release(request: AuthedRequest, pk: int, *, manage: bool = False) -> Releas
 def _checklist(release: Release, user: Any, show: str, items_path: str) -> list[dict[str, Any]]:
     """The checklist grouped by category, each with its progress (required items ready of
     required items), narrowed to `show` (one of CHECKLIST_FILTERS) when given."""
-    user.role_ids = set(user.groups.values_list("pk", flat=True))
+    roles = set(user.groups.values_list("pk", flat=True)) if show == "waiting" else set()
     keep = CHECKLIST_FILTERS.get(show)
     groups: dict[str, list[ChecklistItem]] = defaultdict(list)
     for item in checklist_overview(release.pk):
@@ -169,7 +170,7 @@ def _checklist(release: Release, user: Any, show: str, items_path: str) -> list[
     for category in [c for c in Category.values if c in groups]:
         items = groups[category]
         required = [i for i in items if i.required]
-        shown = [i for i in items if keep is None or keep(i, user)]
+        shown = [i for i in items if keep is None or keep(i, user.pk, roles)]
         if shown:
             out.append({
                 "category": category, "label": labels[category], "rows": checklist_rows(shown, items_path),
@@ -262,11 +263,10 @@ def _transitions(release: Release) -> list[tuple[str, str, bool]]:
 def release_live(request: AuthedRequest, pk: int) -> HttpResponse:
     """The poll of the release page: 204 while nothing changed, else the parts that changed
     (readiness, go/no-go panel, checklist), swapped in place (htmx out-of-band)."""
-    permissions.access_release(request.user, pk)
+    found = permissions.access_release(request.user, pk, queryset=selectors.releases_full())
     if str(selectors.release_version(pk)) == request.GET.get("v"):
         return HttpResponse(status=204)
-    release = _release(request, pk)
-    context = _live_context(request, release)
+    context = _live_context(request, selectors.with_details([found])[0])
     return render(request, "releases/release_detail.html#live", context)
 
 
