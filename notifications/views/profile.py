@@ -17,9 +17,9 @@ from rest_framework.authtoken.models import Token
 from config.domain import DomainError
 from config.web import form_errors, page
 
-from .forms import ProfileForm
-from .models import Profile
-from .services import api_token_issue, profile_update
+from ..forms import ProfileForm
+from ..models import Profile
+from ..services import api_token_issue, profile_update
 
 # The key of a token just made, kept in the session only until the page after the redirect
 # shows it: the key is shown once, a reload shows that a token exists, not the key.

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from config.domain import Invalid
 
-from .models import Profile
+from ..models import Profile
 
 
 @transaction.atomic

@@ -1,0 +1,1 @@
+"""API views of the notifications app, a module per feature."""
