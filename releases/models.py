@@ -313,3 +313,32 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_name or 'system'} {self.action}"
+
+
+class GoNoGoRecord(models.Model):
+    """What the go/no-go decided, kept as it was when a release was approved: who decided,
+    when, the readiness, every sign-off that counted and any freeze override (`snapshot`).
+    Written by the approve transition in its transaction; never changed (on PostgreSQL a
+    trigger refuses UPDATE and DELETE). Reopening and approving again makes a new one."""
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="go_no_go_records")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by_name = models.CharField(max_length=150)
+    decided_at = models.DateTimeField()
+    readiness = models.PositiveSmallIntegerField()
+    required_total = models.PositiveIntegerField()
+    required_ready = models.PositiveIntegerField()
+    reason = models.TextField(blank=True)
+    # signoffs: [{item, item_title, approver, signed_by, on_behalf_of, role, decision, comment,
+    # decided_at}], freeze_override: {windows: [names], reason} or None, go_live_at, state_before
+    snapshot = models.JSONField()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["release", "-decided_at"], name="gonogo_release_time")]
+        verbose_name = _("go/no-go record")
+
+    def __str__(self) -> str:
+        return f"{self.release_id} approved {self.decided_at:%Y-%m-%d %H:%M} by {self.decided_by_name}"

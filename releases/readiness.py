@@ -9,15 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from approvals.selectors import required_items_not_ready
+from approvals.models import SignOff
+from approvals.selectors import required_items_not_ready, signoffs_with_status
 from config.domain import failure
 
 from . import permissions
-from .models import Release
+from .models import GoNoGoRecord, Release
 from .selectors import freeze_windows_hit
 from .state import release_set_state
 
@@ -149,3 +151,49 @@ def release_reopen_if_not_ready(*, release: Release, actor: User, why: str) -> N
     readiness refreshed."""
     if release.state == Release.State.APPROVED and checklist_failures(release):
         release_set_state(release, actor=actor, to=Release.State.IN_PROGRESS, reason=why)
+
+
+def go_no_go_record_write(
+    *, release: Release, actor: User, reason: str = "", freeze_override: list[str] | None = None
+) -> GoNoGoRecord:
+    """Keep what the go/no-go decided (inside the approve transition's transaction, the release
+    and its items locked, their status just refreshed): who and when, the readiness, every
+    approval that counted, and the freeze windows overridden with the reason. Never updated."""
+    counted = (
+        signoffs_with_status(SignOff.objects.filter(item__release=release, decision=SignOff.Decision.APPROVE))
+        .filter(counts_now=True)
+        .annotate(item_title=F("item__title"))
+        .order_by("item__order", "item_id", "created_at", "id")
+    )
+    signoffs = [
+        {
+            "id": s.pk,
+            "item": s.item_id,
+            "item_title": s.item_title,  # type: ignore[attr-defined]
+            "approver": s.approver_username,  # type: ignore[attr-defined]
+            "signed_by": s.signed_by_username,  # type: ignore[attr-defined]
+            "on_behalf_of": s.approver_username if s.signed_by_id != s.approver_id else None,  # type: ignore[attr-defined]
+            "role": s.role_name,  # type: ignore[attr-defined]
+            "decision": s.decision,
+            "comment": s.comment,
+            "decided_at": s.created_at.isoformat(),
+        }
+        for s in counted
+    ]
+    decided_at = release.approved_at or timezone.now()
+    return GoNoGoRecord.objects.create(
+        release=release,
+        decided_by=actor,
+        decided_by_name=actor.get_username(),
+        decided_at=decided_at,
+        readiness=release.readiness,
+        required_total=release.required_total,
+        required_ready=release.required_ready,
+        reason=reason,
+        snapshot={
+            "go_live_at": release.go_live_at.isoformat() if release.go_live_at else None,
+            "window_end_at": release.window_end_at.isoformat() if release.window_end_at else None,
+            "signoffs": signoffs,
+            "freeze_override": {"windows": freeze_override, "reason": reason} if freeze_override else None,
+        },
+    )

@@ -1,2 +1,6 @@
 """Celery entry points of the notifications app, a module per feature; each is imported here
 so that Celery's autodiscovery (which imports `notifications.tasks`) registers them."""
+
+from .reports import report_generate, reports_requeue, reports_scheduled
+
+__all__ = ["report_generate", "reports_requeue", "reports_scheduled"]

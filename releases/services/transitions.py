@@ -15,7 +15,7 @@ from config.domain import Conflict, Invalid, clean_text, failure
 
 from .. import permissions
 from ..models import Phase, Release
-from ..readiness import approval_failures
+from ..readiness import approval_failures, go_no_go_record_write
 from ..selectors import freeze_windows_hit
 from ..state import lock_release, release_set_state
 
@@ -101,4 +101,8 @@ def release_transition(
                 failures=failures,
             )
         release_set_state(release, actor=actor, to=to, reason=reason, extra=extra)
+        if to == S.APPROVED:
+            go_no_go_record_write(
+                release=release, actor=actor, reason=reason, freeze_override=extra.get("freeze_override")
+            )
     return release

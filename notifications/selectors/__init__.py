@@ -1,0 +1,1 @@
+"""Reads of the notifications app, a module per feature."""
