@@ -34,3 +34,16 @@ def ready_release(scenario, release, make_item, done, contributor, qa, manager):
 @pytest.fixture
 def approved_release(ready_release, manager):
     return services.release_transition(release=ready_release, actor=manager, to="approved")
+
+
+@pytest.fixture
+def api_as():
+    """api_as(user) → an APIClient authenticated as that user."""
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
