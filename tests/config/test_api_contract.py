@@ -184,6 +184,24 @@ def in_process():
         request_finished.connect(close_old_connections)
 
 
+def _reports(release: Any, manager: Any) -> list[int]:
+    """A report done (its file kept under one name across runs) and one still waiting."""
+    from django.core.files.base import ContentFile
+
+    from notifications.models import Report
+
+    storage = Report._meta.get_field("pdf").storage
+    name = "reports/contract-test.pdf"
+    if not storage.exists(name):
+        storage.save(name, ContentFile(b"%PDF-1.4\n%%EOF\n"))
+    done = Report.objects.create(
+        release=release, requested_by=manager, language="en", status="done", pdf=name, size=15,
+        finished_at=timezone.now(),
+    )  # fmt: skip
+    waiting = Report.objects.create(release=release, requested_by=manager, language="en")
+    return [done.pk, waiting.pk]
+
+
 @pytest.fixture
 def world(db):
     """A project run by a staff release manager who also holds the QA role, with a release
@@ -229,7 +247,9 @@ def world(db):
             ],
         },
     )
+    reports = _reports(release, manager)
     WORLD.update(
+        reports=reports,
         projects=[project.pk, other.pk],
         releases=[release.pk, draft.pk, foreign.pk],
         items=[item.pk, unsigned.pk, release.items.order_by("pk").first().pk],
