@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -30,6 +31,7 @@ def checklist_csv(release_id: int) -> str:
                      _("Approver role"), _("Sign-offs"), _("Evidence URL")])  # fmt: skip
     yes, no = _("yes"), _("no")
     states = dict(ChecklistItem.State.choices)
+    item: Any
     for item in checklist_rows_for_csv(release_id):
         due = formats.date_format(timezone.localtime(item.due_at), "Y-m-d H:i") if item.due_at else ""
         needs = bool(item.approver_role_id and item.required_signoffs)

@@ -161,7 +161,7 @@ def go_no_go_record_write(
     approval that counted, and the freeze windows overridden with the reason. Never updated."""
     counted = (
         signoffs_with_status(SignOff.objects.filter(item__release=release, decision=SignOff.Decision.APPROVE))
-        .filter(counts_now=True)
+        .filter(counts_now=True)  # type: ignore[misc]  # an annotation of signoffs_with_status
         .annotate(item_title=F("item__title"))
         .order_by("item__order", "item_id", "created_at", "id")
     )

@@ -86,7 +86,7 @@ def _categories(items: list[Any]) -> list[dict[str, Any]]:
     return out
 
 
-def _row(item: Any, when: _When, states: dict[str, str]) -> dict[str, Any]:
+def _row(item: Any, when: _When, states: dict[str, Any]) -> dict[str, Any]:
     if item.approver_role_id and item.required_signoffs:
         signoffs = f"{item.valid_approvals}/{item.required_signoffs} {item.approver_role_name}"
     else:
@@ -104,9 +104,7 @@ def _record(release: Release, when: _When) -> dict[str, Any] | None:
     if record is None:
         return None
     snap = record.snapshot
-    signoffs = [
-        {**s, "when": when(dt.datetime.fromisoformat(s["decided_at"]))} for s in snap.get("signoffs", [])
-    ]
+    signoffs = [{**s, "when": when(dt.datetime.fromisoformat(s["decided_at"]))} for s in snap.get("signoffs", [])]
     return {"record": record, "when": when(record.decided_at), "signoffs": signoffs,
             "freeze_override": snap.get("freeze_override")}  # fmt: skip
 
@@ -141,10 +139,15 @@ def report_context(release_id: int, *, audit_limit: int = AUDIT_EXCERPT) -> dict
         "item_count": len(items),
         "register": _register(items, when),
         "phases": [
-            {"name": p.name, "production": p.production, "state": p.get_state_display(),
-             "started": when(p.started_at), "finished": when(p.finished_at)}
+            {
+                "name": p.name,
+                "production": p.production,
+                "state": p.get_state_display(),
+                "started": when(p.started_at),
+                "finished": when(p.finished_at),
+            }
             for p in release.phase_list  # type: ignore[attr-defined]
-        ],  # fmt: skip
+        ],
         "audit": audit,
         "gonogo": _record(release, when),
         "generated_at": when(timezone.now()),

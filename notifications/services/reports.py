@@ -19,7 +19,7 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from config.domain import Forbidden, Invalid
+from config.domain import Invalid
 from releases import permissions
 from releases.models import Release
 

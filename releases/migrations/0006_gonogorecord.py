@@ -24,31 +24,46 @@ def backward(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('releases', '0005_alter_auditevent_action'),
+        ("releases", "0005_alter_auditevent_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='GoNoGoRecord',
+            name="GoNoGoRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decided_by_name', models.CharField(max_length=150)),
-                ('decided_at', models.DateTimeField()),
-                ('readiness', models.PositiveSmallIntegerField()),
-                ('required_total', models.PositiveIntegerField()),
-                ('required_ready', models.PositiveIntegerField()),
-                ('reason', models.TextField(blank=True)),
-                ('snapshot', models.JSONField()),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('release', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='go_no_go_records', to='releases.release')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("decided_by_name", models.CharField(max_length=150)),
+                ("decided_at", models.DateTimeField()),
+                ("readiness", models.PositiveSmallIntegerField()),
+                ("required_total", models.PositiveIntegerField()),
+                ("required_ready", models.PositiveIntegerField()),
+                ("reason", models.TextField(blank=True)),
+                ("snapshot", models.JSONField()),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "release",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="go_no_go_records",
+                        to="releases.release",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'go/no-go record',
-                'ordering': ['-decided_at', '-id'],
-                'indexes': [models.Index(fields=['release', '-decided_at'], name='gonogo_release_time')],
+                "verbose_name": "go/no-go record",
+                "ordering": ["-decided_at", "-id"],
+                "indexes": [models.Index(fields=["release", "-decided_at"], name="gonogo_release_time")],
             },
         ),
         migrations.RunPython(forward, backward),
