@@ -10,7 +10,9 @@ DRF) and times them, interleaved with their floors so that both see the same mac
 - the release list (a page of 50 of 2,000 releases of 50 items) against a bare Django view;
 - reading a whole 2,000-item checklist, page by page, against a 200-item one;
 - a sign-off on a 2,000-item release against one on a 20-item release;
-- the queries the checklist and a release cost with 5 and with 500 items.
+- the queries the checklist and a release cost with 5 and with 500 items;
+- a PDF readiness report of the 500-item release against WeasyPrint alone on the same HTML,
+  with its time and peak memory (tests/bench/bench_report.py).
 
 It prints a table with each ratio and its limit, then the same reads with PostgreSQL's JIT
 on and off (the setting config/settings.py chooses). A benchmark, not a test: it measures,
@@ -307,6 +309,10 @@ def main() -> None:
         }
         verdict = "ok" if counts[5] == counts[500] else "GROWS"
         print(f"  {name:12} 5 items: {counts[5]}, 500 items: {counts[500]}  {verdict}")
+
+    from tests.bench.bench_report import print_report
+
+    print_report(data.checklist.pk, CHECKLIST_ITEMS)
 
     print("\nPostgreSQL JIT, on / off (median ms):")
     for name, path in (("checklist page", checklist), ("release list", release_list), ("whole 2000", None)):
