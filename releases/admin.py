@@ -23,7 +23,16 @@ from django.utils.html import format_html
 from config.domain import DomainError
 
 from . import permissions
-from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseTemplate
+from .models import (
+    AuditEvent,
+    FreezeWindow,
+    GoNoGoRecord,
+    Phase,
+    Project,
+    ProjectMembership,
+    Release,
+    ReleaseTemplate,
+)
 from .services import (
     FREEZE_FIELDS,
     RELEASE_AUDITED,
@@ -375,6 +384,19 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="after")
     def after_json(self, obj: AuditEvent) -> str:
         return _pretty(obj.after)
+
+
+@admin.register(GoNoGoRecord)
+class GoNoGoRecordAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("decided_at", "release", "decided_by_name", "readiness")
+    list_select_related = ("release",)
+    fields = ("release", "decided_by", "decided_by_name", "decided_at", "readiness", "required_ready",
+              "required_total", "reason", "snapshot_json")  # fmt: skip
+    readonly_fields = fields
+
+    @admin.display(description="snapshot")
+    def snapshot_json(self, obj: GoNoGoRecord) -> str:
+        return _pretty(obj.snapshot)
 
 
 def _pretty(value: Any) -> str:
