@@ -1,5 +1,15 @@
 """The notifications app's models, a module per feature."""
 
+from .outbox import CHOOSABLE_EVENTS, CRITICAL_EVENTS, Event, Notification, Preference, ProjectWebhook
 from .profile import Profile, time_zone_choices
 
-__all__ = ["Profile", "time_zone_choices"]
+__all__ = [
+    "CHOOSABLE_EVENTS",
+    "CRITICAL_EVENTS",
+    "Event",
+    "Notification",
+    "Preference",
+    "Profile",
+    "ProjectWebhook",
+    "time_zone_choices",
+]

@@ -1,2 +1,6 @@
 """Celery entry points of the notifications app, a module per feature; each is imported here
 so that Celery's autodiscovery (which imports `notifications.tasks`) registers them."""
+
+from .outbox import digests_send, notification_deliver, notifications_sweep, reminders_send
+
+__all__ = ["digests_send", "notification_deliver", "notifications_sweep", "reminders_send"]
