@@ -164,6 +164,28 @@ def postgresql(db):
     return connection
 
 
+def start_worker(env: dict[str, str], name: str = "test") -> subprocess.Popen:
+    """A Celery worker process (solo pool) with this environment."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"{name}-{os.getpid()}@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, smtp_receiver):
     """A real Celery worker process consuming from Redis, against the test database, sending
@@ -183,24 +205,7 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_receiver):
         "NOTIFICATION_LEASE_SECONDS": "5",
     }
     app.control.purge()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"test-{os.getpid()}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
+    proc = start_worker(env)
     try:
         assert ping.apply_async().get(timeout=60) == "pong", "the Celery worker did not answer"
         yield proc

@@ -96,16 +96,24 @@ def outbox_queue(ids: list[int]) -> None:
 
 
 def publish(ids: list[int]) -> None:
-    """Hand the rows to the broker. With the broker down, stop at the first refusal and
-    leave them pending: the sweeper re-queues them (a request never waits on Redis)."""
+    """Hand the rows to the broker. With the broker down, give up at once (one connection
+    attempt, no retries) and leave them pending: the sweeper queues them again (a request
+    never waits on Redis)."""
+    from config.celery import app
+
     from ..tasks.outbox import notification_deliver
 
-    for pk in ids:
-        try:
-            notification_deliver.apply_async((pk,), retry=False)
-        except Exception:
-            if settings.CELERY_TASK_ALWAYS_EAGER:
-                log.exception("Delivering notification %s in-process failed; the sweeper will retry it", pk)
-                continue
-            log.warning("The broker refused notification %s; the sweeper will queue it again", pk)
-            return
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        for pk in ids:
+            try:
+                notification_deliver.apply((pk,))
+            except Exception:
+                log.exception("Delivering notification %s in-process failed", pk)
+        return
+    try:
+        with app.pool.acquire(block=True, timeout=2) as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+            for pk in ids:
+                notification_deliver.apply_async((pk,), connection=connection, retry=False)
+    except Exception:
+        log.warning("The broker is unavailable; %d notification(s) wait for the sweeper", len(ids))
