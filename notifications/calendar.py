@@ -63,6 +63,13 @@ def calendar_feed(*, user: User, host: str, absolute: Callable[[str], str]) -> b
         return calendar.to_ical()
 
 
+def _default_end(go_live_at: dt.datetime) -> dt.datetime:
+    try:
+        return go_live_at + DEFAULT_DURATION
+    except OverflowError:  # a go-live in the last hour of the year 9999
+        return go_live_at
+
+
 def _event(release: Release, *, host: str, absolute: Callable[[str], str]) -> icalendar.Event:
     assert release.go_live_at is not None  # the selector's filter
     cancelled = release.state == Release.State.CANCELLED
@@ -75,7 +82,7 @@ def _event(release: Release, *, host: str, absolute: Callable[[str], str]) -> ic
     event.add("created", release.created_at)
     event.add("last-modified", release.updated_at)
     event.add("dtstart", release.go_live_at)
-    event.add("dtend", release.window_end_at or release.go_live_at + DEFAULT_DURATION)
+    event.add("dtend", release.window_end_at or _default_end(release.go_live_at))
     event.add("summary", _("Go-live: %(release)s (%(project)s)") % {"project": release.project.name, "release": title})
     event.add("status", _STATUS.get(release.state, "CONFIRMED"))
     event.add("url", url)

@@ -199,3 +199,11 @@ def test_a_path_the_api_lacks_is_not_redirected_to_the_same_path_with_a_slash(cl
         assert response.status_code == 404, path
         assert response.json()["code"] == "not_found"
     assert client.get(f"{API}/me").status_code == 301  # a real route, without its slash
+
+
+def test_a_go_live_at_the_end_of_time_is_still_a_feed(client, release, manager):
+    Release.objects.filter(pk=release.pk).update(go_live_at=dt.datetime(9999, 12, 31, 23, 30, tzinfo=dt.UTC))
+
+    (event,) = _events(client, manager).values()
+
+    assert event.decoded("DTSTART").year == 9999
