@@ -336,6 +336,7 @@ class ApiRootView(APIView):
             "templates": "api-templates",
             "freeze_windows": "api-freeze-windows",
             "delegations": "api-delegations",
+            "me": "api-me",
             "token": "api-token",
             "schema": "api-schema",
             "docs": "api-docs",
@@ -431,10 +432,11 @@ def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     (a redirected POST would lose its body)."""
     if not request.path.endswith("/"):
         try:
-            resolve(request.path + "/")
+            # This catch-all matches the path with a slash too: only a real route counts.
+            with_slash = resolve(request.path + "/").func is not api_not_found
         except Resolver404:
-            pass
-        else:
+            with_slash = False
+        if with_slash:
             if request.method in ("GET", "HEAD"):
                 query = request.META.get("QUERY_STRING", "")
                 return HttpResponsePermanentRedirect(request.path + "/" + (f"?{query}" if query else ""))

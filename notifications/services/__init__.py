@@ -1,5 +1,6 @@
 """Every write of the notifications app, a module per feature."""
 
+from .calendar import calendar_token_issue, calendar_token_rotate
 from .profile import api_token_issue, profile_update
 
-__all__ = ["api_token_issue", "profile_update"]
+__all__ = ["api_token_issue", "calendar_token_issue", "calendar_token_rotate", "profile_update"]
