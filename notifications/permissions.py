@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 
 from config.domain import NotFound
 
+from .models import Notification
+
 
 def access_calendar(token: str) -> User:
     """The person whose calendar feed the key opens: NotFound for a key that is unknown,
@@ -20,3 +22,11 @@ def access_calendar(token: str) -> User:
     if user is None:
         raise NotFound(_("Not found."), code="not_found")
     return user
+
+
+def access_notification(user: User, pk: object) -> Notification:
+    """One of the person's own inbox entries; anyone else's is NotFound."""
+    found = Notification.objects.filter(pk=pk if isinstance(pk, int) else -1, user_id=user.pk, channel="inbox").first()
+    if found is None:
+        raise NotFound(_("Not found."), code="not_found")
+    return found

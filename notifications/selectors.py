@@ -9,6 +9,8 @@ from django.db.models import Count, QuerySet
 from releases.models import AuditAction, AuditEvent, Release
 from releases.permissions import releases_visible_to
 
+from .models import CHOOSABLE_EVENTS, CRITICAL_EVENTS, Notification, Preference
+
 
 def calendar_releases(user: Any) -> list[Release]:
     """The releases the person may see that have a go-live, each with `go_live_moves`: how
@@ -48,3 +50,38 @@ def calendar_releases(user: Any) -> list[Release]:
     for release in rows:
         release.go_live_moves = moves.get(release.pk, 0)  # type: ignore[attr-defined]
     return rows
+
+
+def inbox_of(user: Any, *, unread: bool | None = None) -> QuerySet[Notification]:
+    """The person's inbox, newest first (the notification_inbox index)."""
+    rows = Notification.objects.filter(user_id=user.pk, channel=Notification.Channel.INBOX)
+    if unread is not None:
+        rows = rows.filter(read_at__isnull=unread)
+    return rows.order_by("-created_at", "-id")
+
+
+def unread_count(user: Any) -> int:
+    return Notification.objects.filter(
+        user_id=user.pk, channel=Notification.Channel.INBOX, read_at__isnull=True
+    ).count()
+
+
+def preferences_of(user: Any) -> dict[str, str]:
+    """How the person is told of each event they can choose about (critical ones: always
+    immediately)."""
+    chosen = dict(Preference.objects.filter(user_id=user.pk).values_list("event", "mode"))
+    return {
+        str(event): Preference.Mode.IMMEDIATE
+        if event in CRITICAL_EVENTS
+        else chosen.get(event, Preference.Mode.IMMEDIATE)
+        for event in CHOOSABLE_EVENTS
+    }
+
+
+def failed_deliveries(release: Release) -> QuerySet[Notification]:
+    """What could not be delivered for a release (its managers see it on the release page)."""
+    return (
+        Notification.objects.filter(release=release, status=Notification.Status.FAILED)
+        .select_related("user")
+        .order_by("-created_at", "-id")
+    )

@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.http import HttpResponse
 from django.http.request import split_domain_port
 from drf_spectacular.types import OpenApiTypes
@@ -22,9 +23,10 @@ from rest_framework.views import APIView
 from config.api import errors
 
 from ..calendar import CONTENT_TYPE, calendar_feed, feed_url
-from ..models import Profile
+from ..models import Preference, Profile
 from ..permissions import access_calendar
-from ..services import calendar_token_issue, calendar_token_rotate, profile_update
+from ..selectors import preferences_of
+from ..services import calendar_token_issue, calendar_token_rotate, preferences_update, profile_update
 
 
 class MeSerializer(serializers.Serializer):
@@ -36,6 +38,11 @@ class MeSerializer(serializers.Serializer):
     )
     time_zone = serializers.CharField(read_only=True, allow_blank=True, help_text="Empty: the server's.")
     calendar_url = serializers.URLField(read_only=True, help_text="The go-live feed's secret URL.")
+    preferences = serializers.DictField(
+        child=serializers.ChoiceField(choices=Preference.Mode.choices),
+        read_only=True,
+        help_text="Per event type: immediate, digest or off (critical events are always immediate).",
+    )
 
 
 class MeUpdateSerializer(serializers.Serializer):
@@ -45,6 +52,11 @@ class MeUpdateSerializer(serializers.Serializer):
     )
     time_zone = serializers.CharField(
         required=False, allow_blank=True, max_length=64, help_text="An IANA time zone name; empty: the server's."
+    )
+    preferences = serializers.DictField(
+        child=serializers.CharField(max_length=20),
+        required=False,
+        help_text="Per event type: immediate, digest or off; the events named are changed, the rest kept.",
     )
 
 
@@ -63,6 +75,7 @@ def _me(request: Request) -> dict[str, Any]:
         "language": profile.language if profile else "",
         "time_zone": profile.time_zone if profile else "",
         "calendar_url": feed_url(request, token),
+        "preferences": preferences_of(user),
     }
 
 
@@ -80,7 +93,13 @@ class MeView(APIView):
         data = MeUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = cast(User, request.user)
-        profile_update(user=user, actor=user, **data.validated_data)
+        changes = dict(data.validated_data)
+        preferences = changes.pop("preferences", None)
+        with transaction.atomic():
+            if changes:
+                profile_update(user=user, actor=user, **changes)
+            if preferences is not None:
+                preferences_update(user=user, actor=user, preferences=preferences)
         return Response(_me(request))
 
 

@@ -87,3 +87,11 @@ def own_redis():
     finally:
         server.stop()
         point_at(saved)
+
+
+@pytest.fixture
+def api_client():
+    """An unauthenticated APIClient."""
+    from rest_framework.test import APIClient
+
+    return APIClient()

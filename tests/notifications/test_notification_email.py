@@ -138,3 +138,23 @@ def test_digest_unsubscribe_link_turns_digested_events_off(client, scenario, qa2
     assert client.post(url).status_code == 200
     assert Preference.objects.get(user=qa2).mode == "off"
     assert client.post("/unsubscribe/forged/").status_code == 404
+
+
+def test_failed_delivery_is_shown_to_the_release_managers_only(
+    client, scenario, release, manager, contributor, project
+):
+    scenario.update(release, by=manager, stakeholder_emails=["nobody@bounce.example.com"])
+    from notifications.models import Notification as Row
+    from releases.services import release_transition
+
+    release_transition(release=release, actor=manager, to="cancelled", reason="Postponed.")
+    Row.objects.filter(address="nobody@bounce.example.com").update(status="failed", last_error="550 No such user")
+    client.force_login(manager)
+    page = client.get(f"/releases/{release.pk}/").content.decode()
+    assert "Notifications that could not be delivered" in page
+    assert "nobody@bounce.example.com" in page
+    assert "550 No such user" in page
+    client.force_login(contributor)
+    page = client.get(f"/releases/{release.pk}/").content.decode()
+    assert "Notifications that could not be delivered" not in page
+    assert "550 No such user" not in page
