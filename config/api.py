@@ -244,14 +244,19 @@ class VisibleListView(generics.ListAPIView):
 
     def visible_prepared(self) -> PreparedRows | None:
         """The same rows as `visible()` unfiltered, read by compiled queries (config.sqlcache),
-        for a list whose request names none of its filters; None: no such thing."""
+        for a JSON list whose request names none of its filters (the browsable API's filter
+        form reads a queryset); None: no such thing."""
         return None
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):
             return self.queryset
         filters = getattr(self, "filterset_class", None)
-        if filters is None or not any(name in self.request.query_params for name in filters.base_filters):
+        json = (
+            getattr(self.request, "accepted_renderer", None) is not None
+            and self.request.accepted_renderer.format == "json"
+        )
+        if json and (filters is None or not any(name in self.request.query_params for name in filters.base_filters)):
             prepared = self.visible_prepared()
             if prepared is not None:
                 return prepared
