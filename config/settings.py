@@ -248,6 +248,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # A line per task run is noise (every notification is one); failures are still logged.
+    "loggers": {"celery.app.trace": {"level": "WARNING"}},
 }
 
 if not DEBUG:

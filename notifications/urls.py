@@ -3,6 +3,7 @@ from django.urls import path, re_path
 from . import views
 from .api import inbox, me
 from .views import inbox as inbox_pages
+from .views.mailbox import mailbox
 from .views.unsubscribe import unsubscribe
 
 api_urlpatterns = [
@@ -24,4 +25,5 @@ web_urlpatterns = [
     path("inbox/<int:pk>/read/", inbox_pages.inbox_read, name="inbox-read"),
     path("inbox/preferences/", inbox_pages.preferences, name="notification-preferences"),
     path("profile/calendar/", views.calendar_rotate, name="profile-calendar"),
+    path("mail/", mailbox, name="mailbox"),
 ]
