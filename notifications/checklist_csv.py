@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from approvals.models import ChecklistItem
 
-from .selectors.reports import checklist_rows_for_csv
+from .selectors import checklist_rows_for_csv
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

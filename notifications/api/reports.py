@@ -24,7 +24,7 @@ from releases.permissions import access_release
 from ..checklist_csv import checklist_csv, checklist_csv_name
 from ..models import Report
 from ..permissions import access_report
-from ..selectors.reports import reports_of
+from ..selectors import reports_of
 from ..services import report_request
 from ..services.reports import report_download_name
 

@@ -1,6 +1,17 @@
 """The notifications app's models, a module per feature."""
 
+from .outbox import CHOOSABLE_EVENTS, CRITICAL_EVENTS, Event, Notification, Preference, ProjectWebhook
 from .profile import Profile, time_zone_choices
 from .reports import Report
 
-__all__ = ["Profile", "Report", "time_zone_choices"]
+__all__ = [
+    "CHOOSABLE_EVENTS",
+    "CRITICAL_EVENTS",
+    "Event",
+    "Notification",
+    "Preference",
+    "Profile",
+    "ProjectWebhook",
+    "Report",
+    "time_zone_choices",
+]

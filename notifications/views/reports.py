@@ -20,7 +20,7 @@ from releases.permissions import access_release, can_manage_release
 from ..api.reports import checklist_csv_response, report_file_response
 from ..models import Report
 from ..permissions import access_report
-from ..selectors.reports import report_context, reports_of
+from ..selectors import report_context, reports_of
 from ..services import report_request
 
 SHOWN = 10

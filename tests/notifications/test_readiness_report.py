@@ -8,7 +8,7 @@ import pytest
 from django.utils import translation
 
 from notifications.models import Report
-from notifications.selectors.reports import report_context
+from notifications.selectors import report_context
 from notifications.services import report_generate, report_request, reports_requeue, reports_schedule
 from releases.models import Release
 from tests.api_fixtures import bulk_items

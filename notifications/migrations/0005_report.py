@@ -9,7 +9,7 @@ import notifications.models.reports
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0001_profile"),
+        ("notifications", "0004_schedules"),
         ("releases", "0006_gonogorecord"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -1,1 +1,0 @@
-"""Reads of the notifications app, a module per feature."""
