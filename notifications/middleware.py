@@ -6,16 +6,39 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
-from .models import Profile
+from .models import Notification
+
+
+def _personal(user_id: int) -> tuple[str, str, int]:
+    """The person's language, time zone and unread inbox count, in one query."""
+    unread = (
+        Notification.objects.filter(user_id=OuterRef("pk"), channel="inbox", read_at__isnull=True)
+        .order_by()
+        .values("user_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    row = (
+        User.objects.filter(pk=user_id)
+        .values_list("profile__language", "profile__time_zone", Coalesce(Subquery(unread), 0))
+        .first()
+    )
+    if row is None:
+        return "", "", 0
+    return row[0] or "", row[1] or "", row[2]
 
 
 class PersonalSettingsMiddleware:
     """After LocaleMiddleware (which picked the language from the cookie or the browser) and
-    authentication: a profile's language and time zone win. One small query per request of a
-    signed-in person; none for the API's token requests (authenticated later, by DRF)."""
+    authentication: a profile's language and time zone win; the unread inbox count is read
+    with them. One small query per request of a signed-in person; none for the API's token
+    requests (authenticated later, by DRF)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -23,8 +46,8 @@ class PersonalSettingsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            row = Profile.objects.filter(user=user).values_list("language", "time_zone").first()
-            language, zone = row or ("", "")
+            language, zone, unread = _personal(user.pk)
+            request.inbox_unread = unread  # type: ignore[attr-defined]  # the navigation's count
             # The language switch (its cookie) wins over the profile: a person tries the other
             # language without changing their profile; the profile page sets both.
             if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
