@@ -60,3 +60,29 @@ def test_a_refused_approval_keeps_no_record(release, manager):
     with pytest.raises(Conflict):
         services.release_transition(release=release, actor=manager, to="approved")
     assert not GoNoGoRecord.objects.exists()
+
+
+def test_a_freeze_override_is_kept_with_its_windows_and_reason(ready_release, manager, scenario, media, tmp_path):
+    import datetime as dt
+
+    from django.contrib.auth.models import Permission
+
+    from notifications.services import report_generate, report_request
+
+    from .conftest import pdf_text
+
+    scenario.freeze(
+        "Year-end freeze",
+        starts_at=ready_release.go_live_at - dt.timedelta(days=1),
+        ends_at=ready_release.go_live_at + dt.timedelta(days=1),
+    )
+    manager.user_permissions.add(Permission.objects.get(codename="override_freeze", content_type__app_label="releases"))
+    overrider = type(manager).objects.get(pk=manager.pk)
+    services.release_transition(
+        release=ready_release, actor=overrider, to="approved", override_freeze=True, reason="Security fix"
+    )
+    record = GoNoGoRecord.objects.get(release=ready_release)
+    assert record.snapshot["freeze_override"] == {"windows": ["Year-end freeze"], "reason": "Security fix"}
+    report = report_generate(report_id=report_request(release=ready_release, actor=manager, language="en").pk)
+    text = pdf_text(report.pdf.read(), tmp_path)
+    assert "Freeze window overridden:" in text and "Year-end freeze" in text and "Security fix" in text
