@@ -32,8 +32,19 @@ def said_of(notification: Notification, time_zone: str | None = None) -> Said:
     return say(notification.event, notification.context, actor_name=notification.actor_name, time_zone=time_zone)
 
 
+def _report_pdf(notification: Notification) -> list[tuple[str, bytes, str]]:
+    from .models import Report
+    from .services.reports import report_download_name
+
+    report = Report.objects.filter(pk=notification.context.get("report_id"), status=Report.Status.DONE).first()
+    if report is None or not report.pdf:
+        raise TransportError("the report is gone", permanent=True)
+    with report.pdf.open("rb") as pdf:
+        return [(report_download_name(report), pdf.read(), "application/pdf")]
+
+
 # Attachments some events carry (the readiness report's PDF): event -> loader(notification).
-ATTACHMENTS: dict[str, Any] = {}
+ATTACHMENTS: dict[str, Any] = {Event.REPORT_READY: _report_pdf}
 
 
 def email_of(notification: Notification) -> EmailMultiAlternatives:

@@ -89,6 +89,9 @@ def _details(said: Said, event: Event, context: dict[str, Any], values: dict[str
         event == Event.RELEASE_GO_LIVE and context.get("go_live_at")
     ):
         said.lines.append(_("Go-live: %(go_live)s") % values)
+    if event == Event.REPORT_READY:
+        said.lines.append(_("Readiness: %(readiness)s %%") % {"readiness": context.get("readiness", 0)})
+        said.lines.append(_("The PDF report is attached."))
     if context.get("on_behalf_of"):
         said.lines.append(_("On behalf of %(name)s") % {"name": context["on_behalf_of"]})
     said.quote = context.get("comment") or context.get("reason") or ""

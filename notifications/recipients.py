@@ -250,3 +250,16 @@ def signoff_waiting(now: Any, *, longer_than: Any) -> list[Told]:
         )
         for item in items
     ]
+
+
+def report_ready(release: Release, report_id: int) -> Told:
+    """A readiness report asked to be mailed: the release's stakeholders, users and outside
+    addresses (the requester included: the report is what they asked for)."""
+    return Told(
+        event=Event.REPORT_READY,
+        key=f"report:{report_id}",
+        release=release,
+        users=_without(release.stakeholders.all(), None),
+        addresses=sorted(set(release.stakeholder_emails or [])),
+        context={**_release_context(release), "report_id": report_id, "readiness": release.readiness},
+    )

@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from releases.models import AuditEvent
+from releases.models import AuditEvent, Release
 
 from .. import recipients
-from ..models import CRITICAL_EVENTS, Event, Notification, Preference, Profile, ProjectWebhook
+from ..models import CRITICAL_EVENTS, Event, Notification, Preference, Profile, ProjectWebhook, Report
 from ..recipients import Told
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,12 @@ def outbox_on_audit(event: AuditEvent) -> None:
     told = recipients.for_audit(event)
     if told is not None:
         outbox_write(told)
+
+
+def outbox_report_ready(*, report: Report) -> list[int]:
+    """E-mail a finished readiness report (attached) to the release's stakeholders."""
+    release = Release.objects.select_related("project").get(pk=report.release_id)
+    return outbox_write(recipients.report_ready(release, report.pk))
 
 
 def modes_of(user_ids: Iterable[int], event: Event) -> dict[int, str]:

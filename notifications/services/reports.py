@@ -26,7 +26,7 @@ from releases.models import Release
 from ..models import Profile, Report
 from ..pdf import html_to_pdf
 from ..selectors import report_context
-from .report_mail_hook import outbox_report_ready
+from .outbox import outbox_report_ready
 
 log = logging.getLogger(__name__)
 

@@ -63,6 +63,40 @@ def test_a_report_made_by_the_worker_holds_the_release_readiness_and_signoff_reg
 
 
 @pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
+def test_a_stakeholder_gets_the_report_mailed_with_the_pdf_attached(
+    celery_worker, smtp_server, api_as, scenario, project, approved_release, manager, tmp_path
+):
+    from notifications.models import Notification
+
+    from .conftest import wait_for
+
+    watcher = scenario.join(project, scenario.person("stakeholder"))
+    scenario.update(approved_release, by=manager, stakeholders=[watcher], stakeholder_emails=["board@example.org"])
+    wait_for(lambda: not Notification.objects.filter(channel="email", status__in=["pending", "sending"]).exists())
+    smtp_server.messages.clear()
+    client = api_as(manager)
+    response = client.post(
+        f"/api/v1/releases/{approved_release.pk}/reports/", {"email_stakeholders": True}, format="json"
+    )
+    assert response.status_code == 202, response.content
+
+    wait_for(lambda: len(smtp_server.messages) >= 2, timeout=90, what="the report's e-mails")
+    with smtp_server.lock:
+        mails = {m["To"]: m for m in smtp_server.messages}
+    assert set(mails) == {"stakeholder@example.com", "board@example.org"}
+    mail = mails["stakeholder@example.com"]
+    assert mail["Subject"] == "Readiness report of Billing 2.0"
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_content_type() == "application/pdf"
+    text = pdf_text(attachment.get_content(), tmp_path)
+    assert "Readiness report: Billing 2.0" in text
+    assert "100 %" in text
+    register = text.split("Sign-off register", 1)[1]
+    assert "Regression tests" in register
+    assert "Looks good." in register
+
+
 def test_a_czech_report_is_in_czech_with_czech_dates(media, ready_release, manager, tmp_path):
     from notifications.services.reports import report_html
 
