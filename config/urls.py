@@ -7,6 +7,7 @@ from approvals.urls import api_urlpatterns as approvals_api
 from approvals.urls import web_urlpatterns as approvals_web
 from checklists.urls import api_urlpatterns as checklists_api
 from checklists.urls import web_urlpatterns as checklists_web
+from notifications.urls import api_urlpatterns as notifications_api
 from notifications.urls import web_urlpatterns as notifications_web
 from releases.urls import api_urlpatterns as releases_api
 from releases.urls import web_urlpatterns as releases_web
@@ -19,6 +20,7 @@ api_v1 = [
     *releases_api,
     *checklists_api,
     *approvals_api,
+    *notifications_api,
     re_path(r"^(?P<rest>.*)$", api.api_not_found),
 ]
 

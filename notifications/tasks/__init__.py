@@ -1,2 +1,6 @@
 """Celery entry points of the notifications app, a module per feature; each is imported here
 so that Celery's autodiscovery (which imports `notifications.tasks`) registers them."""
+
+from .announcements import announcement_batch_task, announcement_start_task, announcements_sweep_task
+
+__all__ = ["announcement_batch_task", "announcement_start_task", "announcements_sweep_task"]
