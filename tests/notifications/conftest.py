@@ -144,3 +144,57 @@ def czech_audience(project, manager) -> Audience:
     return audience_create(
         actor=manager, name="Zákazníci", project=project, language="cs", addresses=["jana@example.cz"]
     )
+
+
+class GatedInbox:
+    """An SMTP receiver's handler that counts what arrives, and can hold the `hold_at`-th
+    message unanswered (not stored) until `release` is set: a worker killed while it waits is
+    killed in the middle of a batch, its message not accepted."""
+
+    def __init__(self, hold_at: int | None = None) -> None:
+        import threading
+
+        self.recipients: list[str] = []
+        self.message_ids: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self.hold_at = hold_at
+        self.holding = threading.Event()
+        self.release = threading.Event()
+        self.seen = 0
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's API)
+        import asyncio
+        from email.parser import BytesHeaderParser
+
+        with self.lock:
+            self.seen += 1
+            hold = self.seen == self.hold_at
+        if hold:
+            self.holding.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 Try again later"
+        headers = BytesHeaderParser().parsebytes(envelope.content)
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.recipients.append(rcpt.lower())
+                self.message_ids.append((rcpt.lower(), headers["Message-ID"]))
+        return "250 Message accepted"
+
+
+@contextmanager
+def smtp_receiver(handler: Any) -> Iterator[int]:
+    """A real SMTP receiver (aiosmtpd) on a free local port, with `handler`; yields the port."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port
+    finally:
+        controller.stop()
