@@ -6,10 +6,13 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from .models import Profile
+from .permissions import audience_manager
 
 
 class PersonalSettingsMiddleware:
@@ -23,8 +26,22 @@ class PersonalSettingsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            row = Profile.objects.filter(user=user).values_list("language", "time_zone").first()
-            language, zone = row or ("", "")
+            profile = Profile.objects.filter(user=OuterRef("pk"))
+            row = (
+                get_user_model()
+                .objects.filter(pk=user.pk)
+                .annotate(
+                    profile_language=Subquery(profile.values("language")[:1]),
+                    profile_zone=Subquery(profile.values("time_zone")[:1]),
+                    audience_manager=audience_manager(OuterRef("pk")),
+                )
+                .values_list("profile_language", "profile_zone", "audience_manager")
+                .first()
+            )
+            language, zone, manages = row or ("", "", False)
+            language, zone = language or "", zone or ""
+            # The navigation's "Audiences" (notifications.templatetags.audiences), read with the profile.
+            request.manages_audiences = bool(manages or user.is_staff or user.is_superuser)  # type: ignore[attr-defined]
             # The language switch (its cookie) wins over the profile: a person tries the other
             # language without changing their profile; the profile page sets both.
             if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:

@@ -31,6 +31,8 @@ web_urlpatterns += [
     path("audiences/<int:pk>/delete/", announcements_views.audience_delete_view, name="audience-delete"),
     path("releases/<int:pk>/announce/", announcements_views.announcement_new, name="announcement-new"),
     path("announcements/<int:pk>/", announcements_views.announcement_detail, name="announcement-detail"),
-    path("announcements/<int:pk>/progress/", announcements_views.announcement_progress_view, name="announcement-progress"),
+    path(
+        "announcements/<int:pk>/progress/", announcements_views.announcement_progress_view, name="announcement-progress"
+    ),
     path("announcements/<int:pk>/cancel/", announcements_views.announcement_cancel_view, name="announcement-cancel"),
 ]

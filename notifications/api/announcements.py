@@ -139,7 +139,9 @@ class AudienceDetailView(APIView):
 
 
 class AudienceImportSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="A CSV file (UTF-8), an address a row (in any column); a header row is skipped.")
+    file = serializers.FileField(
+        help_text="A CSV file (UTF-8), an address a row (in any column); a header row is skipped."
+    )
 
 
 ImportReportSerializer = inline_serializer(
@@ -150,7 +152,11 @@ ImportReportSerializer = inline_serializer(
         "bad_rows": serializers.ListField(
             child=inline_serializer(
                 name="AudienceImportBadRow",
-                fields={"line": serializers.IntegerField(), "value": serializers.CharField(), "message": serializers.CharField()},
+                fields={
+                    "line": serializers.IntegerField(),
+                    "value": serializers.CharField(),
+                    "message": serializers.CharField(),
+                },
             )
         ),
         "audience": AudienceListSerializer(),
@@ -225,4 +231,3 @@ class AnnouncementDetailView(APIView):
     @extend_schema(responses={200: AnnouncementSerializer, **errors(*READ)})
     def get(self, request: Request, pk: int) -> Response:
         return Response(AnnouncementSerializer(permissions.access_announcement(request.user, pk)).data)
-

@@ -7,91 +7,194 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_profile'),
-        ('releases', '0005_alter_auditevent_action'),
+        ("notifications", "0001_profile"),
+        ("releases", "0005_alter_auditevent_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Audience',
+            name="Audience",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('language', models.CharField(choices=[('en', 'English'), ('cs', 'Čeština')], default='en', max_length=10, verbose_name='language')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='audiences', to='releases.project', verbose_name='project')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("en", "English"), ("cs", "Čeština")],
+                        default="en",
+                        max_length=10,
+                        verbose_name="language",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audiences",
+                        to="releases.project",
+                        verbose_name="project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Announcement',
+            name="Announcement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('downtime', 'Planned downtime'), ('released', 'Released')], max_length=20)),
-                ('subject', models.CharField(max_length=200)),
-                ('body', models.TextField()),
-                ('language', models.CharField(choices=[('en', 'English'), ('cs', 'Čeština')], default='en', max_length=10)),
-                ('send_at', models.DateTimeField(db_index=True)),
-                ('status', models.CharField(choices=[('scheduled', 'Scheduled'), ('sending', 'Sending'), ('sent', 'Sent'), ('cancelled', 'Cancelled')], db_index=True, default='scheduled', max_length=20)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('sent', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('release', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='announcements', to='releases.release')),
-                ('audience', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='announcements', to='notifications.audience')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("downtime", "Planned downtime"), ("released", "Released")], max_length=20
+                    ),
+                ),
+                ("subject", models.CharField(max_length=200)),
+                ("body", models.TextField()),
+                (
+                    "language",
+                    models.CharField(choices=[("en", "English"), ("cs", "Čeština")], default="en", max_length=10),
+                ),
+                ("send_at", models.DateTimeField(db_index=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("scheduled", "Scheduled"),
+                            ("sending", "Sending"),
+                            ("sent", "Sent"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="scheduled",
+                        max_length=20,
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("sent", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "release",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="announcements", to="releases.release"
+                    ),
+                ),
+                (
+                    "audience",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="announcements",
+                        to="notifications.audience",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-send_at', '-id'],
+                "ordering": ["-send_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='AudienceMember',
+            name="AudienceMember",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.CharField(max_length=254)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
-                ('audience', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='notifications.audience')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.CharField(max_length=254)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "audience",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="members", to="notifications.audience"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='AnnouncementDelivery',
+            name="AnnouncementDelivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.CharField(max_length=254)),
-                ('batch', models.PositiveIntegerField()),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('claimed', 'Being sent'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=10)),
-                ('claim', models.CharField(blank=True, default='', max_length=32)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, default='')),
-                ('announcement', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='notifications.announcement')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("email", models.CharField(max_length=254)),
+                ("batch", models.PositiveIntegerField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("claimed", "Being sent"),
+                            ("sent", "Sent"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("claim", models.CharField(blank=True, default="", max_length=32)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True, default="")),
+                (
+                    "announcement",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="deliveries",
+                        to="notifications.announcement",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['announcement', 'batch', 'status'], name='announcement_delivery_batch')],
-                'constraints': [models.UniqueConstraint(fields=('announcement', 'email'), name='announcement_delivery_unique')],
+                "indexes": [
+                    models.Index(fields=["announcement", "batch", "status"], name="announcement_delivery_batch")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("announcement", "email"), name="announcement_delivery_unique")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='announcement',
-            constraint=models.CheckConstraint(condition=models.Q(('sent__lte', models.F('total'))), name='announcement_sent_le_total'),
+            model_name="announcement",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("sent__lte", models.F("total"))), name="announcement_sent_le_total"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='audiencemember',
-            constraint=models.UniqueConstraint(fields=('audience', 'email'), name='audience_member_unique'),
+            model_name="audiencemember",
+            constraint=models.UniqueConstraint(fields=("audience", "email"), name="audience_member_unique"),
         ),
         migrations.AddConstraint(
-            model_name='audiencemember',
-            constraint=models.CheckConstraint(condition=models.Q(('email', django.db.models.functions.text.Lower('email'))), name='audience_member_lower'),
+            model_name="audiencemember",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("email", django.db.models.functions.text.Lower("email"))),
+                name="audience_member_lower",
+            ),
         ),
     ]

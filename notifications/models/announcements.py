@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,7 +51,7 @@ class AudienceMember(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["audience", "email"], name="audience_member_unique"),
-            models.CheckConstraint(condition=Q(email=models.functions.Lower("email")), name="audience_member_lower"),
+            models.CheckConstraint(condition=Q(email=Lower("email")), name="audience_member_lower"),
         ]
 
     def __str__(self) -> str:

@@ -106,7 +106,7 @@ def _draft(
     *, release: Release, actor: User, audience: Audience, kind: Any, subject: Any, body: Any, send_at: Any
 ) -> Draft:
     require_manager(actor, release)
-    if not permissions.audiences_for_release(actor, release).filter(pk=getattr(audience, "pk", None)).exists():
+    if not permissions.audiences_for_release(actor, release).filter(pk=getattr(audience, "pk", 0) or 0).exists():
         raise Invalid.field(
             "audience", _("Choose an audience of the release's project or a global one."), code="unknown_audience"
         )
@@ -125,7 +125,9 @@ def announcement_preview(
     *, release: Release, actor: User, audience: Audience, kind: Any, subject: Any, body: Any, send_at: Any = None
 ) -> dict[str, Any]:
     """What announcement_create would send, rendered in the audience's language; writes nothing."""
-    draft = _draft(release=release, actor=actor, audience=audience, kind=kind, subject=subject, body=body, send_at=send_at)
+    draft = _draft(
+        release=release, actor=actor, audience=audience, kind=kind, subject=subject, body=body, send_at=send_at
+    )
     values = placeholder_values(release, audience.language)
     return {
         "subject": render_text(draft.subject, values),
@@ -141,7 +143,9 @@ def announcement_create(
 ) -> Announcement:
     """Stores the announcement, scheduled; it is started at `send_at` (now when absent or past)
     by a task queued after commit, or by the sweeper if the queue loses it."""
-    draft = _draft(release=release, actor=actor, audience=audience, kind=kind, subject=subject, body=body, send_at=send_at)
+    draft = _draft(
+        release=release, actor=actor, audience=audience, kind=kind, subject=subject, body=body, send_at=send_at
+    )
     with transaction.atomic():
         announcement = Announcement.objects.create(
             release=release,

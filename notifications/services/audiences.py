@@ -130,9 +130,7 @@ def audience_update(
     if project is not UNSET and project != audience.project:
         _require_manage_of(actor, project)
         if audience.announcements.exclude(release__project=project).exists() and project is not None:
-            raise Conflict(
-                _("The audience has announcements of another project's releases."), code="audience_in_use"
-            )
+            raise Conflict(_("The audience has announcements of another project's releases."), code="audience_in_use")
         audience.project = project
     if name is not UNSET:
         audience.name = clean_text("name", name, max_length=200, required=True)
@@ -206,7 +204,11 @@ def audience_import_csv(*, audience: Audience, actor: User, content: bytes) -> I
         email = value.lower()
         if not _valid_address(email):
             report.bad_rows.append(
-                {"line": line, "value": value[:100], "message": _("Not an e-mail address: %(value)s") % {"value": repr(value[:100])}}
+                {
+                    "line": line,
+                    "value": value[:100],
+                    "message": _("Not an e-mail address: %(value)s") % {"value": repr(value[:100])},
+                }
             )
         elif email in emails:
             report.merged += 1

@@ -14,4 +14,5 @@ register = template.Library()
 @register.simple_tag(takes_context=True)
 def manages_audiences(context: Any) -> bool:
     request = context.get("request")
-    return manages_any_audience(getattr(request, "user", None))
+    known = getattr(request, "manages_audiences", None)  # set by the middleware with the profile
+    return known if known is not None else manages_any_audience(getattr(request, "user", None))

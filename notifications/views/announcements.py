@@ -10,7 +10,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -113,7 +113,7 @@ def audience_new(request: AuthedRequest) -> HttpResponse:
         else:
             report = _import(request, form, audience)
             messages.success(request, _("Audience “%(name)s” created.") % {"name": audience.name})
-            if report is not None and report.bad_rows or form.errors:
+            if (report is not None and report.bad_rows) or form.errors:
                 return _edit_page(request, audience, report=report, form=form)
             return redirect("audience-edit", audience.pk)
     return render(request, "notifications/audience_form.html", {"form": form, "audience": None})

@@ -33,6 +33,8 @@ from rest_framework.authtoken.models import Token
 from schemathesis import checks as st_checks
 
 from config.wsgi import application
+from notifications.services.announcements import announcement_create
+from notifications.services.audiences import audience_create
 from releases.scenario import Scenario
 
 from ..factories import PASSWORD, in_days
@@ -123,6 +125,10 @@ def _body_choices() -> dict[str, Any]:
         "evidence_url": st.just("https://ci.example.com/build/7"),
         "flags": st.lists(st.sampled_from(["db_migration", "mobile"]), max_size=2),
         "timezone": st.sampled_from(["UTC", "Europe/Prague"]),
+        "audience": st.sampled_from(WORLD["audiences"]),
+        "addresses": st.lists(st.sampled_from(["a@example.com", "B@example.com", "c@example.org"]), max_size=3),
+        "language": st.sampled_from(["en", "cs"]),
+        "send_at": future,
     }
 
 
@@ -153,6 +159,9 @@ COMPLETIONS: dict[str, Any] = {
         ]
     ),
     "POST /api/v1/items/{id}/signoffs/": lambda: st.just({"decision": "approve"}),
+    "POST /api/v1/releases/{id}/announcements/": lambda: st.sampled_from(
+        [{"kind": "downtime", "subject": "{release} downtime", "body": "From {window_start}."}, {"kind": "released"}]
+    ),
 }
 
 
@@ -188,7 +197,8 @@ def in_process():
 def world(db):
     """A project run by a staff release manager who also holds the QA role, with a release
     made from a built-in template, an ad-hoc item done and signed off, a phase, a freeze
-    window, a delegation and a template of their own; and a project they are not in."""
+    window, a delegation, a template of their own, audiences (the project's, a global one)
+    and an announcement; and a project they are not in, with an audience."""
     s = Scenario(admin="fuzzer", manager="fuzzer", password=PASSWORD)
     manager = s.person("fuzzer", roles=["QA", "Security"], staff=True)
     contributor = s.person("contributor")
@@ -217,6 +227,12 @@ def world(db):
     foreign = s.create(other, "Elsewhere", by=stranger)
     window = s.freeze("Year end", starts_at=in_days(60), ends_at=in_days(61))
     delegation = s.delegate(manager, qa2, "QA", starts_at=timezone.now(), ends_at=in_days(5))
+    audience = audience_create(actor=manager, name="Customers", project=project, addresses=["a@example.com"])
+    glob = audience_create(actor=manager, name="Everyone", project=None, addresses=["b@example.com"])
+    foreign_audience = audience_create(actor=stranger, name="Theirs", project=other, addresses=["c@example.com"])
+    announcement = announcement_create(
+        release=release, actor=manager, audience=audience, kind="downtime", subject="{release}", body="Down."
+    )
     template = s.custom_template(
         {
             "slug": "hotfix",
@@ -240,6 +256,8 @@ def world(db):
         templates=[template.pk, *release.applied_templates.values_list("template_id", flat=True)],
         template_slugs=["release-readiness", "hotfix"],
         users=[manager.pk, contributor.pk, qa2.pk, stranger.pk],
+        audiences=[audience.pk, glob.pk, foreign_audience.pk],
+        announcements=[announcement.pk],
     )
     yield {
         "manager": Token.objects.create(user=manager).key,

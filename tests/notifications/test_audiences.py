@@ -53,7 +53,10 @@ def test_replacing_the_list_keeps_unsubscribed_addresses_out(audience, manager):
 
 
 def test_csv_import_reports_bad_rows_by_line_and_merges_duplicates(audience, manager):
-    content = b"email,name\nann@example.com,Ann\nCID@example.com,Cid\nnot-an-address,X\n\ncid@example.com,again\ndan@example.com\n"
+    content = (
+        b"email,name\nann@example.com,Ann\nCID@example.com,Cid\nnot-an-address,X\n\n"
+        b"cid@example.com,again\ndan@example.com\n"
+    )
     report = audience_import_csv(audience=audience, actor=manager, content=content)
     assert report.added == 2
     assert report.merged == 2  # ann (already there) and cid (twice in the file)
@@ -170,7 +173,8 @@ def test_audience_pages_make_a_new_audience(client, project, manager):
         "/audiences/new/", {"name": "Shop", "project": project.pk, "language": "cs", "addresses": "A@x.com, b@x.com"}
     )
     made = Audience.objects.get(name="Shop")
-    assert response.status_code == 302 and response["Location"] == f"/audiences/{made.pk}/"
+    assert response.status_code == 302
+    assert response["Location"] == f"/audiences/{made.pk}/"
     assert _emails(made) == ["a@x.com", "b@x.com"]
     assert "Shop" in client.get("/audiences/").content.decode()
 
