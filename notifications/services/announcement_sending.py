@@ -19,30 +19,31 @@ by which receiving systems recognise the copy.
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import logging
+import smtplib
+import threading
+import time
 import uuid
+from queue import SimpleQueue
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.message import EmailAlternative
+from django.core.mail import get_connection
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from ..mail import TransportError, build_email, smtp_failure
+from ..mail import TransportError, smtp_failure
 from ..models import Announcement, AnnouncementDelivery
-from ..unsubscribe import unsubscribe_url
-from .announcements import announcement_render
+from .announcement_messages import Messages
 
 log = logging.getLogger(__name__)
 
 Delivery = AnnouncementDelivery
 OPEN = (Delivery.Status.PENDING, Delivery.Status.CLAIMED)
 MAX_ATTEMPTS = 10
-RENEW_EVERY = 50  # messages between renewals of the lease (and progress counts)
+RENEW_EVERY = 50  # messages between renewals of the lease
 
 
 def batch_size() -> int:
@@ -119,50 +120,6 @@ def _claim(announcement_id: int, batch: int) -> tuple[str, list[tuple[int, str]]
     return token, list(rows.filter(status=Delivery.Status.CLAIMED).order_by("pk").values_list("pk", "email"))
 
 
-class _Messages:
-    """Each address's message. The three templates are rendered and the CSS inlined once per
-    batch (with a stand-in for the unsubscribe link), then copied per address with its own
-    link, recipient and Message-ID: rendering them per address would cost more than the SMTP
-    exchange itself."""
-
-    STAND_IN = "https://unsubscribe.invalid/stand-in/"
-
-    def __init__(self, announcement: Announcement, conn: Any) -> None:
-        subject, body = announcement_render(announcement)
-        self.announcement = announcement
-        self.proto = build_email(
-            template="announcement",
-            context={
-                "subject": subject,
-                "body": body,
-                "audience_name": announcement.audience.name if announcement.audience else "",
-                "unsubscribe_url": self.STAND_IN,
-            },
-            to=["stand-in@invalid"],
-            language=announcement.language,
-            unsubscribe_url=self.STAND_IN,
-            connection=conn,
-        )
-        self.domain = self.proto.extra_headers["Message-ID"].rpartition("@")[2].rstrip(">")
-
-    def for_address(self, row_id: int, email: str) -> EmailMultiAlternatives:
-        link = unsubscribe_url("audience", f"{self.announcement.audience_id}:{email}")
-        message = copy.copy(self.proto)
-        message.to = [email]
-        message.body = self.proto.body.replace(self.STAND_IN, link)
-        message.alternatives = [
-            EmailAlternative(str(content).replace(self.STAND_IN, link), mimetype)
-            for content, mimetype in self.proto.alternatives
-        ]
-        message.extra_headers = {
-            **self.proto.extra_headers,
-            "List-Unsubscribe": f"<{link}>",
-            # One per delivery row: a copy sent again after a crash is recognisably the same.
-            "Message-ID": f"<announcement-{self.announcement.pk}.{row_id}@{self.domain}>",
-        }
-        return message
-
-
 def _give_back(token: str) -> None:
     Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED).update(
         status=Delivery.Status.PENDING, claim="", claimed_until=None
@@ -180,58 +137,129 @@ def announcement_send_batch(*, announcement_id: int, batch: int) -> int:
         return 0
     sent = 0
     conn = get_connection()
+    marks = _Marks(token)
     try:
-        _commit_without_waiting_for_disk()
-        messages = _Messages(announcement, conn)
+        messages = _messages_of(announcement)
         conn.open()
         for index, (row_id, email) in enumerate(rows):
-            if index and index % RENEW_EVERY == 0 and not _renew(announcement_id, token):
+            if index and index % RENEW_EVERY == 0 and not _renew(token):
                 break  # the lease was lost (and taken by another worker): stop here
-            sent += _send_one(conn, messages.for_address(row_id, email), row_id, token)
-    except TransportError:
-        _give_back(token)
-        raise
+            if _send_one(conn, messages, row_id, email, token):
+                marks.add(row_id)
+                sent += 1
+        marks.flush()
     except Exception as exc:
+        marks.flush()  # what was accepted is marked before the rest is given back
         _give_back(token)
+        if isinstance(exc, TransportError):
+            raise
         raise smtp_failure(exc) from exc
     finally:
         conn.close()
         announcement_progress(announcement_id=announcement_id)
-        _commit_without_waiting_for_disk(reset=True)
     return sent
 
 
-def _commit_without_waiting_for_disk(*, reset: bool = False) -> None:
-    """Each address is marked sent in its own commit, right after the server's acceptance;
-    waiting for each commit to reach the disk (an fsync, milliseconds) would cost more than
-    the SMTP exchange. Without the wait, a commit is at once final for every other session
-    (a worker killed next loses nothing); only a crash of PostgreSQL itself may lose the last
-    fraction of a second of marks, whose addresses would then be sent again."""
-    if connection.vendor == "postgresql":
+_MARK_SENT = (
+    f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s, claim = '' WHERE id = ANY(%s) AND claim = %s"
+)
+
+
+class _Marks:
+    """Marks rows sent, right after the server accepted each. On PostgreSQL outside a
+    transaction (a worker), from a thread with a connection of its own, committing without
+    waiting for the disk: the next message's SMTP exchange needn't wait for the previous
+    one's commit (what queued meanwhile goes in one UPDATE). A worker killed loses only marks
+    not yet committed, a message or so: those addresses would be sent again. Otherwise (tests
+    in a transaction, SQLite) each mark is made at once, in the caller's connection."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.queue: SimpleQueue[int | None] = SimpleQueue()
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+        if connection.vendor == "postgresql" and not connection.in_atomic_block:
+            self.thread = threading.Thread(target=self._run, name="announcement-marks", daemon=True)
+            self.thread.start()
+
+    def add(self, row_id: int) -> None:
+        if self.thread is None:
+            self._mark([row_id])
+        else:
+            self.queue.put(row_id)
+
+    def _mark(self, ids: list[int]) -> None:
         with connection.cursor() as cursor:
-            cursor.execute("RESET synchronous_commit" if reset else "SET synchronous_commit TO off")
+            cursor.execute(_MARK_SENT, [Delivery.Status.SENT, timezone.now(), ids, self.token])
+
+    def _run(self) -> None:
+        try:
+            with connection.cursor() as cursor:
+                # Committed is final for every other session at once; only a crash of
+                # PostgreSQL itself could lose the last fraction of a second of marks.
+                cursor.execute("SET synchronous_commit TO off")
+            done = False
+            while not done:
+                ids = [self.queue.get()]
+                while not self.queue.empty():
+                    ids.append(self.queue.get())
+                done = None in ids
+                if marked := [i for i in ids if i is not None]:
+                    self._mark(marked)
+        except BaseException as error:  # handed to flush(), in the batch's thread
+            self.error = error
+        finally:
+            connection.close()
+
+    def flush(self) -> None:
+        """Every mark committed (raises what the thread met)."""
+        if self.thread is not None and self.thread.is_alive():
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
 
 
-def _send_one(conn: Any, message: EmailMultiAlternatives, row_id: int, token: str) -> int:
+def _send_one(conn: Any, messages: Messages, row_id: int, email: str, token: str) -> bool:
+    """Whether the server accepted the address's message; a permanent refusal marks the row
+    failed."""
     try:
-        conn.send_messages([message])
+        smtp = getattr(conn, "connection", None)
+        data = messages.bytes_for(row_id, email) if isinstance(smtp, smtplib.SMTP) else None
+        if data is not None:
+            # Django's SMTP backend's connection, without its per-message parsing of the
+            # addresses (checked and lower-cased already) and serializing (done per batch).
+            smtp.sendmail(messages.sender, [email], data)  # type: ignore[union-attr]
+        else:
+            conn.send_messages([messages.for_address(row_id, email)])
     except Exception as exc:
         failure = smtp_failure(exc)
         if not failure.permanent:
             raise failure from exc
         Delivery.objects.filter(pk=row_id, claim=token).update(status=Delivery.Status.FAILED, error=str(failure)[:2000])
-        return 0
-    Delivery.objects.filter(pk=row_id, claim=token).update(
-        status=Delivery.Status.SENT, sent_at=timezone.now(), claim=""
-    )
-    return 1
+        return False
+    return True
 
 
-def _renew(announcement_id: int, token: str) -> bool:
+# The last batch's messages, for the next batch of the same announcement in this worker
+# (rendering, inlining and serializing once, not once a batch), for a minute at most.
+_LAST: dict[str, Any] = {}
+
+
+def _messages_of(announcement: Announcement) -> Messages:
+    now = time.monotonic()
+    if _LAST.get("pk") == announcement.pk and now - _LAST["at"] < 60:
+        return _LAST["messages"]
+    messages = Messages(announcement, None)
+    _LAST.update(pk=announcement.pk, at=now, messages=messages)
+    return messages
+
+
+def _renew(token: str) -> bool:
     renewed = Delivery.objects.filter(claim=token, status=Delivery.Status.CLAIMED).update(
         claimed_until=timezone.now() + lease()
     )
-    announcement_progress(announcement_id=announcement_id)
     return bool(renewed)
 
 

@@ -166,7 +166,7 @@ def through_celery(manager, release, audience, receiver: Receiver) -> float:
 def raw_loop(release, audience, receiver: Receiver) -> float:
     """The same messages (rendered beforehand, not timed) sent by smtplib over one connection."""
     from notifications.models import Announcement
-    from notifications.services.announcement_sending import _Messages
+    from notifications.services.announcement_messages import Messages as _Messages
 
     announcement = Announcement.objects.filter(audience=audience).first()
     messages = _Messages(announcement, None)

@@ -265,3 +265,17 @@ def test_an_outsider_gets_404_for_the_announcement_pages(client, windowed, manag
     client.force_login(contributor)
     assert client.get(f"/releases/{windowed.pk}/announce/").status_code == 403
     assert f"/releases/{windowed.pk}/announce/" not in client.get(f"/releases/{windowed.pk}/").content.decode()
+
+
+def test_each_address_gets_the_link_unsubscribe_url_makes_for_it(windowed, manager, audience):
+    from notifications.services.announcement_messages import Messages as _Messages
+    from notifications.unsubscribe import unsubscribe_read
+
+    announcement = _create(windowed, manager, audience)
+    message = _Messages(announcement, None).for_address(1, "ann@example.com")
+    link = message.extra_headers["List-Unsubscribe"].strip("<>")
+    assert link.startswith("http://127.0.0.1:8000/unsubscribe/") or "/unsubscribe/" in link
+    assert unsubscribe_read(urlsplit(link).path.split("/")[2]) == ("audience", f"{audience.pk}:ann@example.com")
+    raw = message.message().as_bytes(linesep="\r\n")
+    assert raw.count(link.encode()) == 3  # the header, the text and the HTML
+    assert b"To: ann@example.com\r\n" in raw and b"stand-in" not in raw and b"__token__" not in raw
