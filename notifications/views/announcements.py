@@ -4,6 +4,7 @@ progress polls while it is being sent. Every write goes through the services."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -12,6 +13,7 @@ from django.contrib import messages
 from django.db.models import Q, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -239,8 +241,16 @@ def announcement_new(request: AuthedRequest, pk: int) -> HttpResponse:
 def _announcement_context(request: AuthedRequest, pk: int) -> dict[str, Any]:
     announcement = permissions.access_announcement(request.user, pk)
     percent = round(100 * announcement.sent / announcement.total) if announcement.total else 0
-    running = announcement.status in (Announcement.Status.SCHEDULED, Announcement.Status.SENDING)
-    return {"announcement": announcement, "percent": percent, "running": running}
+    # Every 2 s while it is being sent or about to be; now and then while it waits for later.
+    poll = None
+    if announcement.status == Announcement.Status.SENDING or (
+        announcement.status == Announcement.Status.SCHEDULED
+        and announcement.send_at <= timezone.now() + dt.timedelta(minutes=1)
+    ):
+        poll = "2s"
+    elif announcement.status == Announcement.Status.SCHEDULED:
+        poll = "60s"
+    return {"announcement": announcement, "percent": percent, "poll": poll}
 
 
 @page
