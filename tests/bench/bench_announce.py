@@ -205,9 +205,8 @@ def main() -> None:
     celery_s, raw_s = statistics.median(celery_runs), statistics.median(raw_runs)
     ratio = celery_s / raw_s
     print(f"\nAnnouncement to {ADDRESSES:,} addresses (aiosmtpd receiver, one Celery worker, batches of 200)")
-    print(
-        f"  runs (s), Celery: {', '.join(f'{t:.2f}' for t in celery_runs)}; raw: {', '.join(f'{t:.2f}' for t in raw_runs)}"
-    )
+    runs = {"Celery": celery_runs, "raw": raw_runs}
+    print("  runs (s): " + "; ".join(f"{name} " + ", ".join(f"{t:.2f}" for t in ts) for name, ts in runs.items()))
     print(f"  through Celery and Redis (median):    {celery_s:6.2f} s  ({ADDRESSES / celery_s:,.0f} messages/s)")
     print(f"  raw smtplib, one connection (median): {raw_s:6.2f} s  ({ADDRESSES / raw_s:,.0f} messages/s)")
     print(f"  ratio: {ratio:.2f}x (goal <= 1.5x){'' if ratio <= 1.5 else '  OVER'}")
