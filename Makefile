@@ -33,7 +33,7 @@ run: install
 	@mkdir -p var/static
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py demo
-	@echo "Serving on http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/)"
+	@echo "Serving on http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/; e-mails written to var/mail/, read them as admin at http://127.0.0.1:8000/mail/)"
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 # Starts PostgreSQL and Redis if they are installed but stopped; fails clearly if missing.

@@ -187,7 +187,11 @@ class ReleaseItemListView(VisibleListView):
 
     def visible(self) -> QuerySet[ChecklistItem]:
         release = access_release(self.request.user, self.kwargs["pk"])
-        return selectors.checklist_for_release(release.pk)
+        return selectors.checklist_for_release(release.pk, signoffs=False)
+
+    def paginate_queryset(self, queryset: QuerySet[ChecklistItem]) -> list[ChecklistItem] | None:
+        page = super().paginate_queryset(queryset)
+        return None if page is None else selectors.with_signoffs(list(page))
 
     @extend_schema(responses={200: ItemSerializer(many=True), **errors(*LIST)})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

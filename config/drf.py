@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, parsers
 from rest_framework.pagination import PageNumberPagination
+
+from config.sqlcache import Prepared
 
 TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
 
@@ -37,11 +40,27 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
 
 
+def _token_query(key: None, token_key: str) -> Any:
+    # The model is read when the query is first compiled: DRF imports this module early.
+    model = authentication.TokenAuthentication.model or authentication.TokenAuthentication().get_model()
+    return model.objects.select_related("user").filter(key=token_key)[:1]
+
+
+# The token and its user, as DRF reads them, compiled once (config.sqlcache).
+_TOKEN = Prepared(_token_query, arity=1)
+
+
 class TokenAuthentication(authentication.TokenAuthentication):
     """DRF's token authentication; a key that can't be a token is refused before the lookup
-    (a NUL in it would otherwise reach the database)."""
+    (a NUL in it would otherwise reach the database). The lookup is DRF's query, compiled
+    once per process."""
 
     def authenticate_credentials(self, key: str) -> Any:
         if not TOKEN_KEY.fullmatch(key):
             raise exceptions.AuthenticationFailed("Invalid token.")
-        return super().authenticate_credentials(key)
+        token = _TOKEN.first(None, key)
+        if token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return (token.user, token)

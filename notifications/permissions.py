@@ -1,11 +1,12 @@
-"""Who may reach what of the notifications app. Release and project rules are
+"""Who reaches what of the notifications app. Release and project rules are
 releases.permissions'; these build on them.
 
-Audiences and announcements:
-- an audience of a project is managed by the project's administrators and by the managers of
-  its releases; a global audience (no project) by staff;
-- the managers of a release also see (and send to) the global audiences;
-- an announcement is seen by whoever sees its release, made by the release's managers, to an
+- The calendar feed has no signed-in user: the secret key in its URL names the person, and
+  the feed shows what that person may see. An inbox entry is its person's only.
+- Audiences and announcements: an audience of a project is managed by the project's
+  administrators and by the managers of its releases; a global audience (no project) by
+  staff; the managers of a release also see (and send to) the global audiences; an
+  announcement is seen by whoever sees its release, made by the release's managers, to an
   audience of the release's project or a global one.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -27,7 +29,29 @@ from releases.permissions import (
     releases_visible_to,
 )
 
-from .models import Announcement, Audience
+from .models import Announcement, Audience, Notification
+
+
+def access_calendar(token: str) -> User:
+    """The person whose calendar feed the key opens: NotFound for a key that is unknown,
+    rotated away, or a deactivated person's."""
+    user = (
+        User.objects.filter(profile__calendar_token=token, is_active=True).select_related("profile").first()
+        if token
+        else None
+    )
+    if user is None:
+        raise NotFound(_("Not found."), code="not_found")
+    return user
+
+
+def access_notification(user: User, pk: object) -> Notification:
+    """One of the person's own inbox entries; anyone else's is NotFound."""
+    found = Notification.objects.filter(pk=pk if isinstance(pk, int) else -1, user_id=user.pk, channel="inbox").first()
+    if found is None:
+        raise NotFound(_("Not found."), code="not_found")
+    return found
+
 
 # --- audiences and announcements -----------------------------------------------------------
 

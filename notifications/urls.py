@@ -1,12 +1,31 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import views
+from .api import inbox, me
+from .views import inbox as inbox_pages
+from .views.mailbox import mailbox
 from .views.unsubscribe import unsubscribe
+
+api_urlpatterns = [
+    path("notifications/", inbox.NotificationListView.as_view(), name="api-notifications"),
+    path("notifications/read-all/", inbox.NotificationReadAllView.as_view(), name="api-notifications-read-all"),
+    path("notifications/<int:pk>/read/", inbox.NotificationReadView.as_view(), name="api-notification-read"),
+    path("me/", me.MeView.as_view(), name="api-me"),
+    path("me/calendar-token/", me.MeCalendarTokenView.as_view(), name="api-me-calendar-token"),
+    # Exactly this path, without a trailing slash: calendar applications are given the URL as is.
+    re_path(r"^calendar/(?P<token>[A-Za-z0-9_-]{1,64})\.ics$", me.CalendarFeedView.as_view(), name="api-calendar"),
+]
 
 web_urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("profile/token/", views.token_issue, name="profile-token"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    path("inbox/", inbox_pages.inbox, name="inbox"),
+    path("inbox/read-all/", inbox_pages.inbox_read_all, name="inbox-read-all"),
+    path("inbox/<int:pk>/read/", inbox_pages.inbox_read, name="inbox-read"),
+    path("inbox/preferences/", inbox_pages.preferences, name="notification-preferences"),
+    path("profile/calendar/", views.calendar_rotate, name="profile-calendar"),
+    path("mail/", mailbox, name="mailbox"),
 ]
 
 from .api import announcements as announcements_api  # noqa: E402

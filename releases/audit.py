@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser, Group, User
@@ -32,6 +32,11 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+# Called with every event inside the transaction that records it: the notifications app
+# writes its outbox rows here, so a change and the telling of it commit together.
+AUDIT_LISTENERS: list[Callable[[AuditEvent], None]] = []
+
+
 def audit_record(
     *,
     action: AuditAction,
@@ -42,7 +47,7 @@ def audit_record(
     after: dict[str, Any] | None = None,
 ) -> AuditEvent:
     user = actor if isinstance(actor, User) else None
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         release=release,
         actor=user,
         actor_name=user.get_username() if user else "system",
@@ -53,6 +58,9 @@ def audit_record(
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )
+    for listener in AUDIT_LISTENERS:
+        listener(event)
+    return event
 
 
 def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:

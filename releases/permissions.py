@@ -9,6 +9,7 @@ django-guardian (object permissions on releases).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from guardian.shortcuts import assign_perm, remove_perm
 
 from config.domain import Forbidden, NotFound
+from config.sqlcache import Prepared, id_value
 
 from .models import FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseUserObjectPermission
 
@@ -29,7 +31,7 @@ MANAGE = "manage_release"
 OVERRIDE_FREEZE = "releases.override_freeze"
 
 
-def _is_active(user: AnyUser | None) -> bool:
+def is_active(user: AnyUser | None) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active)
 
 
@@ -63,7 +65,7 @@ def _perm_rows(*, codenames: tuple[str, ...]) -> QuerySet[ReleaseUserObjectPermi
 def releases_visible_to(user: AnyUser | None, queryset: QuerySet[Release] | None = None) -> QuerySet[Release]:
     """The releases (of `queryset`, all by default) the user may see."""
     qs = Release.objects.all() if queryset is None else queryset
-    if not _is_active(user):
+    if not is_active(user):
         return qs.none()
     if user.is_superuser:  # type: ignore[union-attr]
         return qs
@@ -75,7 +77,7 @@ def releases_visible_to(user: AnyUser | None, queryset: QuerySet[Release] | None
 
 
 def releases_managed_by(user: AnyUser | None) -> QuerySet[Release]:
-    if not _is_active(user):
+    if not is_active(user):
         return Release.objects.none()
     if user.is_superuser:  # type: ignore[union-attr]
         return Release.objects.all()
@@ -152,13 +154,37 @@ def check_release(user: AnyUser | None, release: Release, *, manage: bool = Fals
         require_manager(user, release)
 
 
+ReleaseSelector = Callable[[], QuerySet[Release]]
+
+
+def _visible_release_query(key: Any, user_id: int, pk: int) -> QuerySet[Release]:
+    selector, superuser = key
+    user = get_user_model()(pk=user_id, is_active=True, is_superuser=superuser)
+    return releases_visible_to(user, selector() if selector else None).filter(pk=pk)[:1]
+
+
+# access_release's read, compiled once per selector and kind of user (config.sqlcache).
+_VISIBLE_RELEASE = Prepared(_visible_release_query, arity=2)
+
+
 def access_release(
-    user: AnyUser | None, pk: Any, *, manage: bool = False, queryset: QuerySet[Release] | None = None
+    user: AnyUser | None,
+    pk: Any,
+    *,
+    manage: bool = False,
+    queryset: QuerySet[Release] | ReleaseSelector | None = None,
 ) -> Release:
     """The release `pk` as the user may reach it (read through `queryset`, a selector's, when
     given): NotFound when they may not see it, Forbidden when `manage` and they may not
-    manage it."""
-    found = releases_visible_to(user, queryset).filter(pk=pk).first()
+    manage it. A selector given as the function that makes its queryset (or none) is read by
+    a query compiled once (releases_visible_to's, all the same)."""
+    if queryset is None or callable(queryset):
+        found, number = None, id_value(Release._meta.pk, pk)
+        if is_active(user) and number is not None:
+            key = (queryset, bool(user.is_superuser))  # type: ignore[union-attr]
+            found = _VISIBLE_RELEASE.first(key, user.pk, number)  # type: ignore[union-attr]
+    else:
+        found = releases_visible_to(user, queryset).filter(pk=pk).first()
     if found is None:
         raise NotFound(_("Not found."), code="not_found")
     if manage:
@@ -174,7 +200,7 @@ def access_phase(user: AnyUser | None, pk: Any) -> Phase:
 
 
 def can_override_freeze(user: AnyUser | None) -> bool:
-    return _is_active(user) and user.has_perm(OVERRIDE_FREEZE)  # type: ignore[union-attr]
+    return is_active(user) and user.has_perm(OVERRIDE_FREEZE)  # type: ignore[union-attr]
 
 
 # --- projects ----------------------------------------------------------------------------
@@ -183,7 +209,7 @@ def can_override_freeze(user: AnyUser | None) -> bool:
 def projects_visible_to(user: AnyUser | None, queryset: QuerySet[Project] | None = None) -> QuerySet[Project]:
     """The projects (of `queryset`, all by default) the user may see."""
     qs = Project.objects.all() if queryset is None else queryset
-    if not _is_active(user):
+    if not is_active(user):
         return qs.none()
     if user.is_superuser or user.is_staff:  # type: ignore[union-attr]
         return qs
@@ -196,7 +222,7 @@ def can_view_project(user: AnyUser | None, project: Project) -> bool:
 
 def projects_administered_by(user: AnyUser | None) -> QuerySet[Project]:
     """The projects in which the user creates releases and manages members: staff all."""
-    if not _is_active(user):
+    if not is_active(user):
         return Project.objects.none()
     if user.is_superuser or user.is_staff:  # type: ignore[union-attr]
         return Project.objects.all()
@@ -210,7 +236,7 @@ def can_administer_project(user: AnyUser | None, project: Project) -> bool:
 
 
 def can_create_project(user: AnyUser | None) -> bool:
-    return _is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]
+    return is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]
 
 
 def access_project(
@@ -239,7 +265,7 @@ def check_project_admin(user: AnyUser | None, project: Project) -> None:
 
 def freeze_windows_visible_to(user: AnyUser | None) -> QuerySet[FreezeWindow]:
     """Global windows and those of the user's projects (all of them for staff)."""
-    if not _is_active(user):
+    if not is_active(user):
         return FreezeWindow.objects.none()
     if user.is_staff or user.is_superuser:  # type: ignore[union-attr]
         return FreezeWindow.objects.all()
@@ -254,17 +280,27 @@ def access_freeze_window(user: AnyUser | None, pk: Any) -> FreezeWindow:
 
 
 def can_manage_freeze_windows(user: AnyUser | None) -> bool:
-    return _is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]
+    return is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]
 
 
 def can_manage_templates(user: AnyUser | None) -> bool:
-    return _is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]
+    return is_active(user) and (user.is_staff or user.is_superuser)  # type: ignore[union-attr]
 
 
 def manager_ids_of(release_ids: list[int]) -> dict[int, list[int]]:
     """The managers (user ids, ascending) of each of the releases, in one query."""
     out: dict[int, list[int]] = {}
-    grants = _perm_rows(codenames=(MANAGE,)).filter(content_object_id__in=release_ids)
-    for release_id, user_id in grants.order_by("user_id").values_list("content_object_id", "user_id"):
+    for release_id, user_id in _MANAGER_IDS.all(None, release_ids):
         out.setdefault(release_id, []).append(user_id)
     return out
+
+
+_MANAGER_IDS = Prepared(
+    lambda key, ids: (
+        _perm_rows(codenames=(MANAGE,))
+        .filter(content_object_id__any=ids)
+        .order_by("user_id")
+        .values_list("content_object_id", "user_id")
+    ),
+    arity=1,
+)

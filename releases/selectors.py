@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 
 from checklists.models import ChecklistTemplate
+from config.sqlcache import Prepared, PreparedRows
 
 from . import permissions
 from .models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release, ReleaseTemplate
@@ -19,6 +21,21 @@ from .permissions import AnyUser
 def release_list(*, user: AnyUser) -> QuerySet[Release]:
     """Visible releases as the API and pages show them (with_details on the rows read)."""
     return permissions.releases_visible_to(user, releases_full())
+
+
+def _release_list_query(key: Any, user_id: int) -> QuerySet[Release]:
+    User = get_user_model()
+    return release_list(user=User(pk=user_id, is_active=True, is_superuser=key))
+
+
+_RELEASE_LIST = Prepared(_release_list_query, arity=1)
+
+
+def release_list_prepared(*, user: AnyUser) -> PreparedRows | None:
+    """release_list's rows (count and pages) by queries compiled once per kind of user."""
+    if not permissions.is_active(user):
+        return None
+    return PreparedRows(_RELEASE_LIST, bool(user.is_superuser), user.pk)
 
 
 def freeze_windows_for(project_id: int | None) -> QuerySet[FreezeWindow]:
@@ -90,6 +107,24 @@ def releases_full() -> QuerySet[Release]:
     return Release.objects.annotate(project_name=F("project__name"))
 
 
+# with_details' reads, compiled once (config.sqlcache): for any number of releases.
+_STAKEHOLDERS = Prepared(
+    lambda key, ids: Release.stakeholders.through.objects.filter(release_id__any=ids).values_list(
+        "release_id", "user_id"
+    ),
+    arity=1,
+)
+_PHASES = Prepared(lambda key, ids: Phase.objects.filter(release_id__any=ids).order_by("order", "id"), arity=1)
+_TEMPLATE_USES = Prepared(
+    lambda key, ids: (
+        ReleaseTemplate.objects.filter(release_id__any=ids)
+        .select_related("template")
+        .only("release_id", "slug", "template__id", "template__version", "template__name")
+    ),
+    arity=1,
+)
+
+
 def with_details(releases: list[Release]) -> list[Release]:
     """What a release shows beyond its row, for a page of releases in four queries, read as
     plain ids and rows (Django's prefetch machinery cost ~3x the queries themselves):
@@ -97,16 +132,13 @@ def with_details(releases: list[Release]) -> list[Release]:
     ids = [release.pk for release in releases]
     managers = permissions.manager_ids_of(ids)
     stakeholders: dict[int, list[int]] = defaultdict(list)
-    for release_id, user_id in Release.stakeholders.through.objects.filter(release_id__in=ids).values_list(
-        "release_id", "user_id"
-    ):
+    for release_id, user_id in _STAKEHOLDERS.all(None, ids):
         stakeholders[release_id].append(user_id)
     phases: dict[int, list[Phase]] = defaultdict(list)
-    for phase in Phase.objects.filter(release_id__in=ids).order_by("order", "id"):
+    for phase in _PHASES.all(None, ids):
         phases[phase.release_id].append(phase)
     uses: dict[int, list[ReleaseTemplate]] = defaultdict(list)
-    fields = ("release_id", "slug", "template__id", "template__version", "template__name")
-    for use in ReleaseTemplate.objects.filter(release_id__in=ids).select_related("template").only(*fields):
+    for use in _TEMPLATE_USES.all(None, ids):
         uses[use.release_id].append(use)
     for release in releases:
         release.manager_ids = managers.get(release.pk, [])  # type: ignore[attr-defined]

@@ -164,23 +164,9 @@ def postgresql(db):
     return connection
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
-    """A real Celery worker process consuming from Redis, against the test database."""
-    from django.conf import settings
-
-    from config.celery import app, ping
-
-    if not settings.REDIS_URL:
-        pytest.fail("The Celery worker tests need Redis: run them with `make test` (REDIS_URL=redis://...).")
-    db = settings.DATABASES["default"]
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-    }
-    app.control.purge()
-    proc = subprocess.Popen(
+def start_worker(env: dict[str, str], name: str = "test") -> subprocess.Popen:
+    """A Celery worker process (solo pool) with this environment."""
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -193,11 +179,33 @@ def celery_worker(django_db_setup, django_db_blocker):
             "--without-gossip",
             "--without-mingle",
             "-n",
-            f"test-{os.getpid()}@%h",
+            f"{name}-{os.getpid()}@%h",
         ],
         cwd=ROOT,
         env=env,
     )
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, smtp_receiver):
+    """A real Celery worker process consuming from Redis, against the test database, sending
+    e-mail to the suite's SMTP receiver."""
+    from django.conf import settings
+
+    from config.celery import app, ping
+
+    if not settings.REDIS_URL:
+        pytest.fail("The Celery worker tests need Redis: run them with `make test` (REDIS_URL=redis://...).")
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "EMAIL_URL": f"smtp://127.0.0.1:{smtp_receiver.port}",
+        "NOTIFICATION_LEASE_SECONDS": "5",
+    }
+    app.control.purge()
+    proc = start_worker(env)
     try:
         assert ping.apply_async().get(timeout=60) == "pong", "the Celery worker did not answer"
         yield proc
@@ -245,6 +253,14 @@ class _Inbox:
     def __init__(self) -> None:
         self.messages: list = []
         self.lock = threading.Lock()
+        self.port = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd's API)
+        """Addresses at bounce.example.com don't exist: refused with a permanent 550."""
+        if address.lower().endswith("@bounce.example.com"):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's API)
         import email
@@ -255,25 +271,35 @@ class _Inbox:
         return "250 Message accepted"
 
 
-@pytest.fixture
-def smtp_server(settings):
-    """A real SMTP receiver on a free local port; Django sends to it. `.messages` holds what arrived."""
+@pytest.fixture(scope="session")
+def smtp_receiver():
+    """A real SMTP receiver on a free local port for the whole run (the Celery worker sends
+    to it too). `.messages` holds what arrived; `.port` is where it listens."""
     from aiosmtpd.controller import Controller
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     inbox = _Inbox()
+    inbox.port = port
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     try:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server(settings, smtp_receiver):
+    """The SMTP receiver, emptied for this test; Django in this process sends to it."""
+    with smtp_receiver.lock:
+        smtp_receiver.messages.clear()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp_receiver.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    return smtp_receiver
 
 
 @pytest.fixture(scope="session")

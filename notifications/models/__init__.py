@@ -1,6 +1,20 @@
 """The notifications app's models, a module per feature."""
 
 from .announcements import Announcement, AnnouncementDelivery, Audience, AudienceMember
+from .outbox import CHOOSABLE_EVENTS, CRITICAL_EVENTS, Event, Notification, Preference, ProjectWebhook
 from .profile import Profile, time_zone_choices
 
-__all__ = ["Announcement", "AnnouncementDelivery", "Audience", "AudienceMember", "Profile", "time_zone_choices"]
+__all__ = [
+    "CHOOSABLE_EVENTS",
+    "CRITICAL_EVENTS",
+    "Announcement",
+    "AnnouncementDelivery",
+    "Audience",
+    "AudienceMember",
+    "Event",
+    "Notification",
+    "Preference",
+    "Profile",
+    "ProjectWebhook",
+    "time_zone_choices",
+]

@@ -1,5 +1,5 @@
 """How Shipcheck talks to a person: their language and time zone (the UI, and later their
-e-mails, reports and calendar use them)."""
+e-mails, reports and calendar use them), and the key of their calendar feed."""
 
 from __future__ import annotations
 
@@ -26,6 +26,11 @@ class Profile(models.Model):
     time_zone = models.CharField(
         _("time zone"), max_length=64, blank=True, help_text=_("Empty: the server's time zone.")
     )
+    # The key of the person's calendar feed URL (/api/v1/calendar/<token>.ics): the URL is the
+    # only credential a calendar application can send. Made when first needed, rotated on
+    # request (notifications.services.calendar); kept in the clear because the profile page
+    # and /me/ show the URL again and again.
+    calendar_token = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

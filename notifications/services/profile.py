@@ -6,7 +6,10 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
 
 from config.domain import Invalid
@@ -15,11 +18,21 @@ from ..models import Profile
 
 
 @transaction.atomic
-def profile_update(*, user: User, actor: User, language: str | None = None, time_zone: str | None = None) -> Profile:
-    """A person sets their own language and time zone (empty: the browser's / the server's)."""
+def profile_update(
+    *,
+    user: User,
+    actor: User,
+    language: str | None = None,
+    time_zone: str | None = None,
+    email: str | None = None,
+) -> Profile:
+    """A person sets their own language and time zone (empty: the browser's / the server's)
+    and e-mail address (empty: none)."""
     if actor.pk != user.pk:
         raise Invalid.field("user", "Only the person themselves can change their profile.", code="not_yours")
     profile, _ = Profile.objects.select_for_update().get_or_create(user=user)
+    if email is not None:
+        _set_email(user, email)
     if language is not None:
         if language and language not in dict(settings.LANGUAGES):
             raise Invalid.field("language", f"Unknown language {language!r}.", code="unknown_language")
@@ -30,6 +43,20 @@ def profile_update(*, user: User, actor: User, language: str | None = None, time
         profile.time_zone = time_zone
     profile.save()
     return profile
+
+
+def _set_email(user: User, email: str) -> None:
+    email = email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise Invalid.field("email", gettext("Enter a valid e-mail address."), code="invalid_email") from None
+    if len(email) > User._meta.get_field("email").max_length:  # type: ignore[operator]
+        raise Invalid.field("email", gettext("The e-mail address is too long."), code="invalid_email")
+    if email != user.email:
+        user.email = email
+        user.save(update_fields=["email"])
 
 
 @transaction.atomic

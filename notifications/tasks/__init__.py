@@ -2,5 +2,14 @@
 so that Celery's autodiscovery (which imports `notifications.tasks`) registers them."""
 
 from .announcements import announcement_batch_task, announcement_start_task, announcements_sweep_task
+from .outbox import digests_send, notification_deliver, notifications_sweep, reminders_send
 
-__all__ = ["announcement_batch_task", "announcement_start_task", "announcements_sweep_task"]
+__all__ = [
+    "announcement_batch_task",
+    "announcement_start_task",
+    "announcements_sweep_task",
+    "digests_send",
+    "notification_deliver",
+    "notifications_sweep",
+    "reminders_send",
+]

@@ -1,5 +1,5 @@
 """Browser pages of the notifications app, a module per feature."""
 
-from .profile import profile, token_issue
+from .profile import calendar_rotate, profile, token_issue
 
-__all__ = ["profile", "token_issue"]
+__all__ = ["calendar_rotate", "profile", "token_issue"]

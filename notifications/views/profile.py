@@ -1,4 +1,5 @@
-"""Browser pages: a person's profile (language, time zone) and their API token."""
+"""Browser pages: a person's profile (language, time zone), their API token and the secret
+URL of their go-live calendar."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ from rest_framework.authtoken.models import Token
 from config.domain import DomainError
 from config.web import form_errors, page
 
+from ..calendar import feed_url
 from ..forms import ProfileForm
 from ..models import Profile
-from ..services import api_token_issue, profile_update
+from ..services import api_token_issue, calendar_token_issue, calendar_token_rotate, profile_update
 
 # The key of a token just made, kept in the session only until the page after the redirect
 # shows it: the key is shown once, a reload shows that a token exists, not the key.
@@ -52,6 +54,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         "form": form,
         "token": token,
         "new_token": request.session.pop(NEW_TOKEN_KEY, None),
+        "calendar_url": feed_url(request, calendar_token_issue(user=user)),
     }
     return render(request, "notifications/profile.html", context)
 
@@ -90,4 +93,16 @@ def token_issue(request: HttpRequest) -> HttpResponse:
     token = api_token_issue(user=cast(User, request.user), rotate=True)
     request.session[NEW_TOKEN_KEY] = token.key
     messages.success(request, _("Your new API token is made. Copy it now: it is shown only once."))
+    return redirect("profile")
+
+
+@page
+@require_POST
+def calendar_rotate(request: HttpRequest) -> HttpResponse:
+    """A new secret calendar URL; the old one stops answering at once."""
+    calendar_token_rotate(user=cast(User, request.user))
+    messages.success(
+        request,
+        _("Your calendar URL is new: the old one no longer works. Subscribe your calendar to the new one."),
+    )
     return redirect("profile")

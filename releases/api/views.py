@@ -28,6 +28,7 @@ from config.api import (
     errors,
 )
 from config.domain import Invalid, NotFound
+from config.sqlcache import PreparedRows
 
 from .. import permissions, selectors, services
 from ..models import AuditEvent, FreezeWindow, Phase, Project, ProjectMembership, Release
@@ -63,7 +64,7 @@ def _valid(serializer_class: type[serializers.Serializer], request: Request, **k
 
 
 def _release(request: Request, pk: int) -> Release:
-    return selectors.with_details([access_release(request.user, pk, queryset=selectors.releases_full())])[0]
+    return selectors.with_details([access_release(request.user, pk, queryset=selectors.releases_full)])[0]
 
 
 def _release_response(request: Request, release: Release, code: int = status.HTTP_200_OK) -> Response:
@@ -167,6 +168,9 @@ class ReleaseListView(VisibleListView):
 
     def visible(self) -> QuerySet[Release]:
         return selectors.release_list(user=self.request.user)
+
+    def visible_prepared(self) -> PreparedRows | None:
+        return selectors.release_list_prepared(user=self.request.user)
 
     def paginate_queryset(self, queryset: QuerySet[Release]) -> list[Release] | None:
         page = super().paginate_queryset(queryset)

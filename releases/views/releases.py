@@ -26,6 +26,7 @@ from approvals.services import release_template_upgrade
 from checklists.models import Category
 from config.domain import DomainError, Forbidden
 from config.web import AuthedRequest, dry_run, failure_messages, form_errors, page
+from notifications.selectors import failed_deliveries
 
 from .. import permissions, selectors, services
 from ..forms import PhaseForm, PhaseTransitionForm, ReleaseFilterForm, ReleaseForm, TransitionForm
@@ -220,10 +221,18 @@ def release_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "audit": audit,
         "kind": kind,
         "audit_kinds": _audit_kinds(),
+        "failed_deliveries": _failed_deliveries(request, release),
     }
     if request.htmx and request.GET.get("part") == "audit":
         return render(request, "releases/release_detail.html#audit", context)
     return render(request, "releases/release_detail.html", context)
+
+
+def _failed_deliveries(request: AuthedRequest, release: Release) -> list[Any]:
+    """The release's managers see what could not be told (the newest ten)."""
+    if request.user.pk not in release.manager_ids:  # type: ignore[attr-defined]
+        return []
+    return list(failed_deliveries(release)[:10])
 
 
 AUDIT_KINDS = ("release", "item", "signoff", "phase")

@@ -1,4 +1,5 @@
-// Shipcheck's few lines of script: live countdowns to go-live. Everything else is htmx.
+// Shipcheck's few lines of script: live countdowns to go-live, copying a secret URL.
+// Everything else is htmx.
 (function () {
   function countdown(el) {
     const target = Date.parse(el.dataset.countdown);
@@ -22,5 +23,20 @@
     heading.setAttribute("tabindex", "-1");
     heading.scrollIntoView({ block: "start" });
     heading.focus({ preventScroll: true });
+  });
+  // A secret URL to copy (the calendar feed's): select it all on focus, and a Copy button
+  // where the browser lets a page write to the clipboard.
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches("[data-select-on-focus]")) event.target.select();
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!navigator.clipboard) return;
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        const field = document.getElementById(button.dataset.copy);
+        if (field) navigator.clipboard.writeText(field.value);
+      });
+    });
   });
 })();

@@ -1,8 +1,9 @@
 """`make bench`: the busiest API reads and a sign-off, each against its floor, on PostgreSQL.
 
-Builds a database `shipcheck_bench` (dropped and made anew each run; tests/bench/build.py),
-then serves requests in-process through the whole stack (middleware, token authentication,
-DRF) and times them, interleaved with their floors so that both see the same machine:
+Builds a database `shipcheck_bench` (dropped and made anew each run; tests/bench/build.py;
+`BENCH_DATABASE` names another, so that two people measure at once), then serves requests
+in-process through the whole stack (middleware, token authentication, DRF) and times them,
+interleaved with their floors so that both see the same machine:
 
 - the checklist (a page of 200 of a 500-item release with 1,500 sign-offs) and one release,
   each against the same rows fetched with hand-written SQL and serialised with `json`
@@ -39,7 +40,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 BASE_URL = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
-DB = "shipcheck_bench"
+DB = os.environ.get("BENCH_DATABASE", "shipcheck_bench")
 RUNS = int(os.environ.get("BENCH_RUNS", "30"))
 API = "/api/v1"
 

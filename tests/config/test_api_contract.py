@@ -33,6 +33,8 @@ from rest_framework.authtoken.models import Token
 from schemathesis import checks as st_checks
 
 from config.wsgi import application
+from notifications.models import Notification
+from notifications.services import calendar_token_issue
 from notifications.services.announcements import announcement_create
 from notifications.services.audiences import audience_create
 from releases.scenario import Scenario
@@ -256,6 +258,10 @@ def world(db):
         templates=[template.pk, *release.applied_templates.values_list("template_id", flat=True)],
         template_slugs=["release-readiness", "hotfix"],
         users=[manager.pk, contributor.pk, qa2.pk, stranger.pk],
+        # The calendar feed's path names its secret key, not an id: a real one (the member's).
+        calendar=[calendar_token_issue(user=qa2)],
+        # Inbox entries of the member (told of items waiting for a QA sign-off) and others'.
+        notifications=list(Notification.objects.filter(channel="inbox").order_by("pk").values_list("pk", flat=True)),
         audiences=[audience.pk, glob.pk, foreign_audience.pk],
         announcements=[announcement.pk],
     )

@@ -1,5 +1,5 @@
-"""Audiences and announcements, and Celery workers of a test's own that send e-mail to the
-test's SMTP receiver.
+"""The outbox's helpers (deliver_all, wait_for, own_redis); audiences and announcements, and
+Celery workers of a test's own that send e-mail to the test's SMTP receiver.
 
 The session's `celery_worker` writes e-mail to files (it has no EMAIL_URL) and consumes the
 default queue; a test that must see mail arrive starts its own worker (`start_mail_worker`)
@@ -21,8 +21,102 @@ from typing import Any
 
 import pytest
 
-from notifications.models import Audience
+from notifications.models import Audience, Notification
 from notifications.services.audiences import audience_create
+from notifications.services.delivery import notification_deliver
+
+
+@pytest.fixture
+def deliver_all():
+    """Deliver every pending outbox row here, in this process (what the worker does)."""
+
+    def run():
+        for pk in Notification.objects.filter(status="pending").values_list("pk", flat=True):
+            notification_deliver(notification_id=pk)
+
+    return run
+
+
+def wait_for(predicate, *, timeout=30.0, what="the worker"):
+    """Poll until `predicate()` is true (the worker runs in another process); its value."""
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := predicate():
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what} did not finish within {timeout} s")
+
+
+class OwnRedis:
+    """A Redis server of the test's own, on a free port, that the test stops and starts."""
+
+    def __init__(self) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc = None
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+
+        import redis
+
+        server = shutil.which("redis-server")
+        if server is None:
+            pytest.fail("This test needs redis-server on the PATH (apt-get install redis-server).")
+        self.proc = subprocess.Popen(
+            [server, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL,
+        )
+        wait_for(lambda: self._pings(redis), timeout=10, what="redis-server")
+
+    def _pings(self, redis) -> bool:
+        try:
+            return bool(redis.Redis.from_url(self.url, socket_connect_timeout=0.5).ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+@pytest.fixture
+def own_redis():
+    """A Redis of this test's own that Celery in this process publishes to (the suite's
+    Redis and worker are left alone)."""
+    from config.celery import app
+
+    server = OwnRedis()
+    saved = app.conf.broker_url
+
+    def point_at(url):
+        app.conf.broker_url = url
+        app._pool = None  # the connections and producers made for the other broker
+        app.amqp._producer_pool = None
+
+    point_at(server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
+        point_at(saved)
+
+
+@pytest.fixture
+def api_client():
+    """An unauthenticated APIClient."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
 
 ROOT = Path(__file__).resolve().parents[2]
 TASKS = ("notifications.announcement_*", "shipcheck.ping")
@@ -114,18 +208,6 @@ def start_mail_worker(own_queue, smtp_server) -> Iterator[Callable[..., subproce
     yield start
     for proc in started:
         stop_worker(proc)
-
-
-def wait_for(condition: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    """Polls until `condition()` is truthy (its value is returned); fails after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0001_profile"),
+        ("notifications", "0004_schedules"),
         ("releases", "0005_alter_auditevent_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
