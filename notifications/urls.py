@@ -1,7 +1,9 @@
 from django.urls import path, re_path
 
 from . import views
+from .api import announcements as announcements_api
 from .api import inbox, me
+from .views import announcements as announcements_views
 from .views import inbox as inbox_pages
 from .views.mailbox import mailbox
 from .views.unsubscribe import unsubscribe
@@ -28,10 +30,7 @@ web_urlpatterns = [
     path("mail/", mailbox, name="mailbox"),
 ]
 
-from .api import announcements as announcements_api  # noqa: E402
-from .views import announcements as announcements_views  # noqa: E402
-
-api_urlpatterns = [
+api_urlpatterns += [
     path("audiences/", announcements_api.AudienceListView.as_view(), name="api-audiences"),
     path("audiences/<int:pk>/", announcements_api.AudienceDetailView.as_view(), name="api-audience"),
     path("audiences/<int:pk>/import/", announcements_api.AudienceImportView.as_view(), name="api-audience-import"),
