@@ -44,9 +44,11 @@ test: install services
 	@mkdir -p var/static
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider
 
-# How the busiest reads scale (PostgreSQL; see tests/bench/bench_api.py for the knobs).
+# How the busiest reads scale (PostgreSQL; see tests/bench/bench_api.py for the knobs), and a
+# 10,000-address announcement through Celery and Redis against raw smtplib (bench_announce.py).
 bench: install services
 	$(PY) tests/bench/bench_api.py
+	$(PY) tests/bench/bench_announce.py
 
 lint: install
 	$(VENV)/bin/ruff check .

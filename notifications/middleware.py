@@ -13,10 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone, translation
 
 from .models import Notification
+from .permissions import audience_manager
 
 
-def _personal(user_id: int) -> tuple[str, str, int]:
-    """The person's language, time zone and unread inbox count, in one query."""
+def _personal(user_id: int) -> tuple[str, str, int, bool]:
+    """The person's language, time zone, unread inbox count and whether they manage
+    audiences (the navigation's "Audiences"), in one query."""
     unread = (
         Notification.objects.filter(user_id=OuterRef("pk"), channel="inbox", read_at__isnull=True)
         .order_by()
@@ -26,12 +28,14 @@ def _personal(user_id: int) -> tuple[str, str, int]:
     )
     row = (
         User.objects.filter(pk=user_id)
-        .values_list("profile__language", "profile__time_zone", Coalesce(Subquery(unread), 0))
+        .values_list(
+            "profile__language", "profile__time_zone", Coalesce(Subquery(unread), 0), audience_manager(OuterRef("pk"))
+        )
         .first()
     )
     if row is None:
-        return "", "", 0
-    return row[0] or "", row[1] or "", row[2]
+        return "", "", 0, False
+    return row[0] or "", row[1] or "", row[2], bool(row[3])
 
 
 class PersonalSettingsMiddleware:
@@ -46,8 +50,9 @@ class PersonalSettingsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            language, zone, unread = _personal(user.pk)
+            language, zone, unread, manages = _personal(user.pk)
             request.inbox_unread = unread  # type: ignore[attr-defined]  # the navigation's count
+            request.manages_audiences = manages or user.is_staff or user.is_superuser  # type: ignore[attr-defined]
             # The language switch (its cookie) wins over the profile: a person tries the other
             # language without changing their profile; the profile page sets both.
             if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:

@@ -1,8 +1,10 @@
 from django.urls import path, re_path
 
 from . import views
+from .api import announcements as announcements_api
 from .api import inbox, me
 from .api import reports as reports_api
+from .views import announcements as announcements_views
 from .views import inbox as inbox_pages
 from .views.mailbox import mailbox
 from .views.unsubscribe import unsubscribe
@@ -35,4 +37,29 @@ web_urlpatterns = [
     path("releases/<int:pk>/report/", views.release_report_print, name="release-report-print"),
     path("releases/<int:pk>/checklist.csv", views.release_checklist_csv, name="release-checklist-csv"),
     path("reports/<int:pk>/pdf/", views.report_download, name="report-download"),
+]
+
+api_urlpatterns += [
+    path("audiences/", announcements_api.AudienceListView.as_view(), name="api-audiences"),
+    path("audiences/<int:pk>/", announcements_api.AudienceDetailView.as_view(), name="api-audience"),
+    path("audiences/<int:pk>/import/", announcements_api.AudienceImportView.as_view(), name="api-audience-import"),
+    path(
+        "releases/<int:pk>/announcements/",
+        announcements_api.ReleaseAnnouncementListView.as_view(),
+        name="api-release-announcements",
+    ),
+    path("announcements/<int:pk>/", announcements_api.AnnouncementDetailView.as_view(), name="api-announcement"),
+]
+
+web_urlpatterns += [
+    path("audiences/", announcements_views.audience_list, name="audience-list"),
+    path("audiences/new/", announcements_views.audience_new, name="audience-new"),
+    path("audiences/<int:pk>/", announcements_views.audience_edit, name="audience-edit"),
+    path("audiences/<int:pk>/delete/", announcements_views.audience_delete_view, name="audience-delete"),
+    path("releases/<int:pk>/announce/", announcements_views.announcement_new, name="announcement-new"),
+    path("announcements/<int:pk>/", announcements_views.announcement_detail, name="announcement-detail"),
+    path(
+        "announcements/<int:pk>/progress/", announcements_views.announcement_progress_view, name="announcement-progress"
+    ),
+    path("announcements/<int:pk>/cancel/", announcements_views.announcement_cancel_view, name="announcement-cancel"),
 ]

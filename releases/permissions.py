@@ -85,6 +85,22 @@ def releases_managed_by(user: AnyUser | None) -> QuerySet[Release]:
     return Release.objects.filter(pk__in=granted)
 
 
+def manages_any_release(user_id: Any) -> Exists:
+    """Whether the user (an id or an OuterRef) manages some release, as an expression for a
+    query that reads it with other things (the page's navigation; no cached ids needed)."""
+    return Exists(
+        ReleaseUserObjectPermission.objects.filter(
+            user_id=user_id,
+            permission__codename=MANAGE,
+            permission__content_type__app_label="releases",
+        )
+    )
+
+
+def administers_any_project(user_id: Any) -> Exists:
+    return Exists(ProjectMembership.objects.filter(user_id=user_id, role=ProjectMembership.Role.ADMIN))
+
+
 def can_view_release(user: AnyUser | None, release: Release) -> bool:
     return releases_visible_to(user).filter(pk=release.pk).exists()
 

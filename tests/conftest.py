@@ -178,6 +178,7 @@ def start_worker(env: dict[str, str], name: str = "test") -> subprocess.Popen:
             "--loglevel=WARNING",
             "--without-gossip",
             "--without-mingle",
+            "--without-heartbeat",
             "-n",
             f"{name}-{os.getpid()}@%h",
         ],

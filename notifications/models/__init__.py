@@ -1,5 +1,6 @@
 """The notifications app's models, a module per feature."""
 
+from .announcements import Announcement, AnnouncementDelivery, Audience, AudienceMember
 from .outbox import CHOOSABLE_EVENTS, CRITICAL_EVENTS, Event, Notification, Preference, ProjectWebhook
 from .profile import Profile, time_zone_choices
 from .reports import Report
@@ -7,6 +8,10 @@ from .reports import Report
 __all__ = [
     "CHOOSABLE_EVENTS",
     "CRITICAL_EVENTS",
+    "Announcement",
+    "AnnouncementDelivery",
+    "Audience",
+    "AudienceMember",
     "Event",
     "Notification",
     "Preference",

@@ -35,6 +35,8 @@ from schemathesis import checks as st_checks
 from config.wsgi import application
 from notifications.models import Notification
 from notifications.services import calendar_token_issue
+from notifications.services.announcements import announcement_create
+from notifications.services.audiences import audience_create
 from releases.scenario import Scenario
 
 from ..factories import PASSWORD, in_days
@@ -125,6 +127,10 @@ def _body_choices() -> dict[str, Any]:
         "evidence_url": st.just("https://ci.example.com/build/7"),
         "flags": st.lists(st.sampled_from(["db_migration", "mobile"]), max_size=2),
         "timezone": st.sampled_from(["UTC", "Europe/Prague"]),
+        "audience": st.sampled_from(WORLD["audiences"]),
+        "addresses": st.lists(st.sampled_from(["a@example.com", "B@example.com", "c@example.org"]), max_size=3),
+        "language": st.sampled_from(["en", "cs"]),
+        "send_at": future,
     }
 
 
@@ -155,6 +161,9 @@ COMPLETIONS: dict[str, Any] = {
         ]
     ),
     "POST /api/v1/items/{id}/signoffs/": lambda: st.just({"decision": "approve"}),
+    "POST /api/v1/releases/{id}/announcements/": lambda: st.sampled_from(
+        [{"kind": "downtime", "subject": "{release} downtime", "body": "From {window_start}."}, {"kind": "released"}]
+    ),
 }
 
 
@@ -208,7 +217,8 @@ def _reports(release: Any, manager: Any) -> list[int]:
 def world(db):
     """A project run by a staff release manager who also holds the QA role, with a release
     made from a built-in template, an ad-hoc item done and signed off, a phase, a freeze
-    window, a delegation and a template of their own; and a project they are not in."""
+    window, a delegation, a template of their own, audiences (the project's, a global one)
+    and an announcement; and a project they are not in, with an audience."""
     s = Scenario(admin="fuzzer", manager="fuzzer", password=PASSWORD)
     manager = s.person("fuzzer", roles=["QA", "Security"], staff=True)
     contributor = s.person("contributor")
@@ -237,6 +247,12 @@ def world(db):
     foreign = s.create(other, "Elsewhere", by=stranger)
     window = s.freeze("Year end", starts_at=in_days(60), ends_at=in_days(61))
     delegation = s.delegate(manager, qa2, "QA", starts_at=timezone.now(), ends_at=in_days(5))
+    audience = audience_create(actor=manager, name="Customers", project=project, addresses=["a@example.com"])
+    glob = audience_create(actor=manager, name="Everyone", project=None, addresses=["b@example.com"])
+    foreign_audience = audience_create(actor=stranger, name="Theirs", project=other, addresses=["c@example.com"])
+    announcement = announcement_create(
+        release=release, actor=manager, audience=audience, kind="downtime", subject="{release}", body="Down."
+    )
     template = s.custom_template(
         {
             "slug": "hotfix",
@@ -266,6 +282,8 @@ def world(db):
         calendar=[calendar_token_issue(user=qa2)],
         # Inbox entries of the member (told of items waiting for a QA sign-off) and others'.
         notifications=list(Notification.objects.filter(channel="inbox").order_by("pk").values_list("pk", flat=True)),
+        audiences=[audience.pk, glob.pk, foreign_audience.pk],
+        announcements=[announcement.pk],
     )
     yield {
         "manager": Token.objects.create(user=manager).key,

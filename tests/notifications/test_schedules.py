@@ -18,7 +18,14 @@ pytestmark = pytest.mark.django_db
 def test_every_scheduled_task_is_one_the_worker_runs():
     app.loader.import_default_modules()
     scheduled = set(PeriodicTask.objects.values_list("task", flat=True))
-    assert {"notifications.sweep", "notifications.reminders", "notifications.digests"} <= scheduled
+    assert {
+        "notifications.sweep",
+        "notifications.reminders",
+        "notifications.digests",
+        "notifications.reports_scheduled",
+        "notifications.reports_requeue",
+        "notifications.announcements_sweep",
+    } <= scheduled
     assert scheduled <= set(app.tasks)
 
 
