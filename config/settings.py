@@ -177,6 +177,9 @@ else:
 ANNOUNCEMENT_BATCH_SIZE = env.int("ANNOUNCEMENT_BATCH_SIZE", default=200)
 ANNOUNCEMENT_LEASE_SECONDS = env.int("ANNOUNCEMENT_LEASE_SECONDS", default=120)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="shipcheck@localhost")
+# An SMTP server that stops answering must not hold a send past its lease (then another
+# worker would send it again): NOTIFICATION_LEASE_SECONDS is well above this.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 # Where people reach this site: links in e-mails, the calendar feed and reports are built on it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -208,6 +211,11 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 NOTIFICATION_LEASE_SECONDS = env.int("NOTIFICATION_LEASE_SECONDS", default=90)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=5)
+if max(EMAIL_TIMEOUT, WEBHOOK_TIMEOUT_SECONDS) >= NOTIFICATION_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "NOTIFICATION_LEASE_SECONDS must be longer than EMAIL_TIMEOUT and WEBHOOK_TIMEOUT_SECONDS: "
+        "a send still waiting when its lease ends would be sent again by another worker."
+    )
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request gets 401 with a WWW-Authenticate header.

@@ -81,6 +81,12 @@ class EmailChannel:
             raise smtp_failure(exc) from exc
 
 
+def slack_escape(text: str) -> str:
+    """Names as plain text in Slack's markup: `<!channel>` or `<url|label>` in a title must not
+    ping anybody or disguise a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class WebhookChannel:
     """A Slack-compatible incoming webhook: a JSON POST with `text`. A 4xx answer is
     permanent (the hook is gone or the payload refused); a 5xx or a timeout is retried."""
@@ -91,7 +97,7 @@ class WebhookChannel:
             raise TransportError("the project has no active webhook", permanent=True)
         with translation.override(settings.LANGUAGE_CODE):
             said = said_of(notification)
-        body = {"text": f"{said.headline}\n{absolute_url(said.path)}", "event": notification.event}
+        body = {"text": f"{slack_escape(said.headline)}\n<{absolute_url(said.path)}>", "event": notification.event}
         request = urllib.request.Request(
             hook.url,
             data=json.dumps(body).encode(),

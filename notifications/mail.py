@@ -49,8 +49,8 @@ def build_email(
 ) -> EmailMultiAlternatives:
     """The message `notifications/email/<template>.{subject.txt,txt,html}` makes of `context`,
     in `language` (None: the site's default)."""
-    context = {"site_url": settings.SITE_URL, **context}
     with translation.override(language or settings.LANGUAGE_CODE):
+        context = {"site_url": settings.SITE_URL, "LANGUAGE_CODE": translation.get_language(), **context}
         base = f"notifications/email/{template}"
         subject = " ".join(render_to_string(f"{base}.subject.txt", context).split())
         text = render_to_string(f"{base}.txt", context).strip() + "\n"

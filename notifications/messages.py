@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .models import Event
 
@@ -51,7 +52,14 @@ _HEADLINES = {
     Event.RELEASE_ROLLED_BACK: lambda c: _("%(title)s was rolled back") % c,
     Event.RELEASE_CANCELLED: lambda c: _("%(title)s is cancelled") % c,
     Event.REPORT_READY: lambda c: _("Readiness report of %(title)s") % c,
-    Event.DIGEST: lambda c: _("Your Shipcheck digest: %(count)s notifications") % c,
+    Event.DIGEST: lambda c: (
+        ngettext(
+            "Your Shipcheck digest: %(count)s notification",
+            "Your Shipcheck digest: %(count)s notifications",
+            c["count"],
+        )
+        % c
+    ),
 }
 
 
@@ -76,15 +84,15 @@ def say(event: str, context: dict[str, Any], *, actor_name: str = "", time_zone:
         said.path = reverse("release-detail", args=[context["release_id"]])
         said.link_label = _("Open the release")
         said.lines.append(_("Project: %(project)s") % {"project": context.get("project", "")})
-    _details(said, Event(event), context, values)
+    _details(said, Event(event), context, values, time_zone)
     return said
 
 
-def _details(said: Said, event: Event, context: dict[str, Any], values: dict[str, Any]) -> None:
+def _details(said: Said, event: Event, context: dict[str, Any], values: dict[str, Any], time_zone: str | None) -> None:
     if event in (Event.ITEM_DUE_SOON, Event.ITEM_OVERDUE):
         said.lines.append(_("Due: %(due)s") % values)
     if event == Event.RELEASE_GO_LIVE and context.get("previous_go_live_at"):
-        said.lines.append(_("Before: %(when)s") % {"when": _when(context["previous_go_live_at"], None)})
+        said.lines.append(_("Before: %(when)s") % {"when": _when(context["previous_go_live_at"], time_zone)})
     if event in (Event.RELEASE_APPROVED, Event.RELEASE_LIVE) or (
         event == Event.RELEASE_GO_LIVE and context.get("go_live_at")
     ):

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from approvals.models import ChecklistItem, Delegation
-from approvals.selectors import active_delegation_q
+from approvals.models import ChecklistItem, Delegation, SignOff
+from approvals.selectors import active_delegation_q, computed_status, counting_approval_q
 from releases import permissions
 from releases.models import AuditAction, AuditEvent, Release
 
@@ -72,6 +72,19 @@ def _without(users: Iterable[User], actor_id: int | None) -> list[User]:
     return kept
 
 
+def _other_addresses(release: Release, users: list[User], actor_id: int | None) -> list[str]:
+    """The release's outside stakeholder addresses, less those of the users told already and
+    of the person who acted (compared without case)."""
+    known = {user.email.lower() for user in users if user.email}
+    if actor_id is not None:
+        known |= {email.lower() for email in User.objects.filter(pk=actor_id).values_list("email", flat=True) if email}
+    kept: dict[str, str] = {}
+    for address in release.stakeholder_emails or []:
+        if address.lower() not in known:
+            kept.setdefault(address.lower(), address)
+    return sorted(kept.values())
+
+
 def _release_context(release: Release) -> dict[str, Any]:
     return {
         "release": release.name,
@@ -88,20 +101,28 @@ def _item_context(item: ChecklistItem) -> dict[str, Any]:
 
 def eligible_approvers(item: ChecklistItem) -> list[User]:
     """Who may sign the item off now: active holders of its approver role who can see the
-    release, and the active delegates of those for the role; without those separation of
-    duties keeps from it (its assignee and whoever marked it done, unless relaxed)."""
+    release, and the active delegates of those for the role who can see it too; without
+    those separation of duties keeps from it (its assignee and whoever marked it done, unless
+    relaxed) and those whose approval (or whose delegator's) already counts."""
     if item.approver_role_id is None:
         return []
-    holders = permissions.users_who_can_view(item.release).filter(groups=item.approver_role_id)
-    delegates = User.objects.filter(
-        is_active=True,
-        pk__in=Delegation.objects.filter(
-            active_delegation_q(timezone.now()), role=item.approver_role_id, delegator__in=holders.values("pk")
-        ).values("delegate"),
+    viewers = permissions.users_who_can_view(item.release)
+    holders = viewers.filter(groups=item.approver_role_id)
+    delegations = Delegation.objects.filter(
+        active_delegation_q(timezone.now()), role=item.approver_role_id, delegator__in=holders.values("pk")
     )
-    involved = set() if item.release.allow_self_signoff else {item.assignee_id, item.completed_by_id}
+    delegates = viewers.filter(pk__in=delegations.values("delegate"))
+    signed = set(
+        SignOff.objects.filter(counting_approval_q(lambda name: F(f"item__{name}")), item=item).values_list(
+            "approver_id", flat=True
+        )
+    )
+    signed_for = set(delegations.filter(delegator__in=signed).values_list("delegate_id", flat=True))
+    skip = signed | signed_for
+    if not item.release.allow_self_signoff:
+        skip |= {item.assignee_id, item.completed_by_id}
     people = [*holders.order_by("username"), *delegates.order_by("username")]
-    return [user for user in people if user.pk not in involved]
+    return [user for user in people if user.pk not in skip]
 
 
 def _item_of(event: AuditEvent) -> ChecklistItem | None:
@@ -127,8 +148,8 @@ def for_audit(event: AuditEvent) -> Told | None:
             event=_RELEASE_EVENTS[action],
             key=key,
             release=release,
-            users=_without(release.stakeholders.all(), event.actor_id),
-            addresses=sorted(set(release.stakeholder_emails or [])),
+            users=(users := _without(release.stakeholders.all(), event.actor_id)),
+            addresses=_other_addresses(release, users, event.actor_id),
             webhook=True,
             context=context,
             actor_name=event.actor_name,
@@ -172,7 +193,12 @@ def for_audit(event: AuditEvent) -> Told | None:
 
 
 def _awaits_signoff(item: ChecklistItem, state: str | None) -> bool:
-    return state in ChecklistItem.FINISHED_STATES and item.state == state and item.needs_signoff and not item.is_signed
+    """Finished (as the event says) and, by the sign-offs as they are now, not signed: the
+    item's stored status is refreshed after its change is audited, so it is computed here."""
+    if state not in ChecklistItem.FINISHED_STATES or item.state != state or not item.needs_signoff:
+        return False
+    fresh = computed_status(ChecklistItem.objects.filter(pk=item.pk)).values_list("computed_is_signed", flat=True)
+    return not fresh.first()
 
 
 # --- scheduled reminders -----------------------------------------------------------------
@@ -259,7 +285,7 @@ def report_ready(release: Release, report_id: int) -> Told:
         event=Event.REPORT_READY,
         key=f"report:{report_id}",
         release=release,
-        users=_without(release.stakeholders.all(), None),
-        addresses=sorted(set(release.stakeholder_emails or [])),
+        users=(users := _without(release.stakeholders.all(), None)),
+        addresses=_other_addresses(release, users, None),
         context={**_release_context(release), "report_id": report_id, "readiness": release.readiness},
     )

@@ -203,7 +203,6 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_receiver):
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         "REDIS_URL": settings.REDIS_URL,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_receiver.port}",
-        "NOTIFICATION_LEASE_SECONDS": "5",
     }
     app.control.purge()
     proc = start_worker(env)

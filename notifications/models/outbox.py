@@ -36,6 +36,9 @@ class Event(models.TextChoices):
 
 # Told immediately whatever the preference: nobody may miss a go-live change or a rollback.
 CRITICAL_EVENTS = frozenset({Event.RELEASE_GO_LIVE, Event.RELEASE_ROLLED_BACK, Event.RELEASE_CANCELLED})
+# Told at once when the person chose the digest: what they get is an attachment the digest
+# can't carry.
+NOT_DIGESTED_EVENTS = frozenset({Event.REPORT_READY})
 # What a person can choose about (the digest itself is not a choice of its own).
 CHOOSABLE_EVENTS = [event for event in Event if event != Event.DIGEST]
 
@@ -72,6 +75,7 @@ class Notification(models.Model):
         FAILED = "failed", _("Failed")
         IN_DIGEST = "in_digest", _("Waiting for the digest")
         DIGESTED = "digested", _("Sent in a digest")
+        DROPPED = "dropped", _("Not sent (unsubscribed or deactivated)")
 
     # One row per (cause, recipient, channel): writing it twice is a no-op, sending it twice
     # impossible.

@@ -6,6 +6,7 @@ ends."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from ..mail import TransportError
 from ..models import Notification
 
 Status = Notification.Status
+log = logging.getLogger(__name__)
 
 
 def lease() -> dt.timedelta:
@@ -55,10 +57,18 @@ def notification_deliver(*, notification_id: int) -> Outcome:
     if not claimed:
         return Outcome()
     notification = Notification.objects.select_related("user", "release__project").get(pk=notification_id)
+    if notification.user is not None and not notification.user.is_active:
+        Notification.objects.filter(pk=notification_id, status=Status.SENDING).update(
+            status=Status.DROPPED, claimed_until=None, last_error="the recipient's account is deactivated"
+        )
+        return Outcome()
     try:
         CHANNELS[notification.channel].send(notification)
     except TransportError as error:
         return _failed(notification, error)
+    except Exception as error:
+        log.exception("Delivering notification %s failed", notification_id)
+        return _failed(notification, TransportError(f"{type(error).__name__}: {error}", permanent=False))
     Notification.objects.filter(pk=notification_id, status=Status.SENDING).update(
         status=Status.SENT, sent_at=timezone.now(), claimed_until=None, last_error=""
     )
@@ -81,12 +91,17 @@ def _failed(notification: Notification, error: TransportError) -> Outcome:
     return Outcome(retry_in=wait)
 
 
+# Pending rows younger than this are taken to be in the broker's hands still.
+SWEEP_GRACE = dt.timedelta(seconds=30)
+
+
 def notifications_due(*, limit: int = 1000) -> list[int]:
-    """The rows the sweeper hands out again: pending ones whose time has come (queued while
-    the broker was down, or whose retry was lost) and claimed ones whose lease has ended."""
+    """The rows the sweeper hands out again: pending ones whose time came a while ago (queued
+    while the broker was down, or whose retry was lost) and claimed ones whose lease has
+    ended."""
     now = timezone.now()
     return list(
-        Notification.objects.filter(_claimable(now))
+        Notification.objects.filter(_claimable(now - SWEEP_GRACE) | Q(status=Status.SENDING, claimed_until__lt=now))
         .exclude(channel=Notification.Channel.INBOX)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]

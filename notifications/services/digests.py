@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,7 +23,10 @@ def digests_compose(*, now: dt.datetime | None = None) -> list[int]:
     user_ids = (
         Notification.objects.filter(status=Status.IN_DIGEST).values_list("user_id", flat=True).distinct().order_by()
     )
-    for user_id in list(user_ids):
+    inactive = set(User.objects.filter(pk__in=list(user_ids), is_active=False).values_list("pk", flat=True))
+    if inactive:
+        Notification.objects.filter(status=Status.IN_DIGEST, user_id__in=inactive).update(status=Status.DROPPED)
+    for user_id in [pk for pk in user_ids if pk not in inactive]:
         with transaction.atomic():
             waiting = list(
                 Notification.objects.select_for_update(skip_locked=True)
@@ -53,12 +57,15 @@ def digests_compose(*, now: dt.datetime | None = None) -> list[int]:
     return made
 
 
+@transaction.atomic
 def digest_unsubscribe(user_id: str) -> None:
     """The digest's one-click unsubscribe: every event the person had in the digest is turned
-    off (critical ones can't be, and never went to the digest)."""
+    off (critical ones can't be, and never went to the digest), and what waits for the next
+    digest is not sent."""
     Preference.objects.filter(user_id=int(user_id), mode=Preference.Mode.DIGEST).exclude(
         event__in=CRITICAL_EVENTS
     ).filter(event__in=CHOOSABLE_EVENTS).update(mode=Preference.Mode.OFF)
+    Notification.objects.filter(user_id=int(user_id), status=Status.IN_DIGEST).update(status=Status.DROPPED)
 
 
 def reminders_compose(*, now: dt.datetime | None = None) -> int:

@@ -14,7 +14,16 @@ from django.utils import timezone
 from releases.models import AuditEvent, Release
 
 from .. import recipients
-from ..models import CRITICAL_EVENTS, Event, Notification, Preference, Profile, ProjectWebhook, Report
+from ..models import (
+    CRITICAL_EVENTS,
+    NOT_DIGESTED_EVENTS,
+    Event,
+    Notification,
+    Preference,
+    Profile,
+    ProjectWebhook,
+    Report,
+)
 from ..recipients import Told
 
 log = logging.getLogger(__name__)
@@ -72,6 +81,8 @@ def outbox_write(told: Told) -> list[int]:
         mode = modes[user.pk]
         if mode == Mode.OFF:
             continue
+        if mode == Mode.DIGEST and told.event in NOT_DIGESTED_EVENTS:
+            mode = Mode.IMMEDIATE
         base = f"{told.key}:u{user.pk}"
         rows.append(Notification(key=f"{base}:inbox", channel="inbox", status="sent", sent_at=now, user=user, **common))
         if user.email:

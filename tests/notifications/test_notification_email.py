@@ -1,10 +1,19 @@
 """The e-mails the outbox sends, as the SMTP receiver gets them."""
 
-import pytest
+import contextlib
+import datetime as dt
+import os
 
+import pytest
+from django.conf import settings
+from django.utils import timezone, translation
+
+from notifications.messages import say
 from notifications.models import Event, Notification, Preference, Profile
-from notifications.services.delivery import notification_deliver
+from notifications.services import report_generate, report_request
+from notifications.services.delivery import notification_deliver, notifications_due
 from notifications.services.digests import digests_compose
+from notifications.unsubscribe import unsubscribe_token
 
 pytestmark = pytest.mark.django_db
 
@@ -158,3 +167,100 @@ def test_failed_delivery_is_shown_to_the_release_managers_only(
     page = client.get(f"/releases/{release.pk}/").content.decode()
     assert "Notifications that could not be delivered" not in page
     assert "550 No such user" not in page
+
+
+def test_mail_whose_report_pdf_is_gone_ends_failed_not_sending_forever(
+    media, ready_release, manager, project, scenario
+):
+    watcher = scenario.join(project, scenario.person("watcher"))
+    scenario.update(ready_release, by=manager, stakeholders=[watcher])
+    report = report_generate(report_id=report_request(release=ready_release, actor=manager, email_stakeholders=True).pk)
+    os.remove(report.pdf.path)  # storage cleaned up / lost
+    row = Notification.objects.get(channel="email", user=watcher, event=Event.REPORT_READY)
+    for _ in range(settings.NOTIFICATION_MAX_ATTEMPTS + 2):
+        with contextlib.suppress(Exception):
+            notification_deliver(notification_id=row.pk)
+        # the lease runs out or the back-off ends: the sweeper hands it out again
+        moment = timezone.now() - dt.timedelta(seconds=1)
+        Notification.objects.filter(pk=row.pk).update(claimed_until=moment, next_attempt_at=moment)
+    row.refresh_from_db()
+    assert (row.status, row.attempts <= settings.NOTIFICATION_MAX_ATTEMPTS) == ("failed", True), (
+        row.status,
+        row.attempts,
+        row.pk in notifications_due(),
+    )
+
+
+def test_after_one_click_unsubscribe_no_digest_comes(
+    client, scenario, make_item, contributor, qa2, done, smtp_server, deliver_all
+):
+    Preference.objects.create(user=qa2, event=Event.ITEM_AWAITING_SIGNOFF, mode="digest")
+    done(make_item(assignee=contributor, role="QA"))
+    assert Notification.objects.filter(user=qa2, status="in_digest").exists()
+    assert client.post(f"/unsubscribe/{unsubscribe_token('digest', str(qa2.pk))}/").status_code == 200
+    digests_compose()
+    deliver_all()
+    assert "qa2@example.com" not in [_to(m) for m in smtp_server.messages]
+
+
+def test_deactivated_user_gets_no_digest(scenario, make_item, contributor, qa2, done, smtp_server, deliver_all):
+    Preference.objects.create(user=qa2, event=Event.ITEM_AWAITING_SIGNOFF, mode="digest")
+    done(make_item(assignee=contributor, role="QA", title="Rotate the payment keys"))
+    qa2.is_active = False
+    qa2.save()
+    digests_compose()
+    deliver_all()
+    assert "qa2@example.com" not in [_to(m) for m in smtp_server.messages]
+
+
+def test_previous_go_live_in_the_readers_time_zone():
+    context = {
+        "release": "Billing",
+        "version": "2.0",
+        "project": "Billing",
+        "release_id": 1,
+        "go_live_at": "2030-01-02T15:00:00+00:00",
+        "previous_go_live_at": "2030-01-01T15:00:00+00:00",
+    }
+    with translation.override("en"):
+        said = say(Event.RELEASE_GO_LIVE, context, time_zone="America/New_York")
+    before = next(line for line in said.lines if line.startswith("Before"))
+    assert "(EST)" in before, said.lines
+
+
+def test_smtp_send_is_bounded_by_less_than_the_lease():
+    from django.core.mail import get_connection
+
+    backend = get_connection("django.core.mail.backends.smtp.EmailBackend")
+    assert backend.timeout is not None
+    assert backend.timeout < settings.NOTIFICATION_LEASE_SECONDS
+
+
+def test_czech_mail_html_says_it_is_czech(
+    scenario, make_item, contributor, qa, manager, done, smtp_server, deliver_all
+):
+    Profile.objects.create(user=contributor, language="cs")
+    item = make_item(title="Zátěžový test", assignee=contributor)
+    done(item)
+    Notification.objects.all().delete()
+    scenario.signoff(item, qa, decision="reject", comment="Chybí výsledky.")
+    deliver_all()
+    czech = next(m for m in smtp_server.messages if _to(m) == "contributor@example.com")
+    assert '<html lang="cs"' in czech.get_body(("html",)).get_content()
+
+
+def test_report_for_a_digest_user_still_arrives_with_its_pdf(
+    media, ready_release, manager, project, scenario, smtp_server, deliver_all
+):
+    watcher = scenario.join(project, scenario.person("watcher"))
+    scenario.update(ready_release, by=manager, stakeholders=[watcher])
+    Preference.objects.create(user=watcher, event=Event.REPORT_READY, mode="digest")
+    report_generate(report_id=report_request(release=ready_release, actor=manager, email_stakeholders=True).pk)
+    deliver_all()
+    digests_compose()
+    deliver_all()
+    mails = [m for m in smtp_server.messages if _to(m) == "watcher@example.com"]
+    assert mails
+    assert any(part.get_content_type() == "application/pdf" for m in mails for part in m.iter_attachments()), [
+        m.get_body(("plain",)).get_content() for m in mails
+    ]

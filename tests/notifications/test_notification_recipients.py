@@ -4,6 +4,7 @@ import pytest
 
 from notifications.models import Event, Notification, Preference
 from notifications.recipients import eligible_approvers
+from tests.factories import in_days
 
 pytestmark = pytest.mark.django_db
 
@@ -95,3 +96,33 @@ def test_critical_events_cannot_be_turned_off(scenario, release, manager, projec
 
     release_transition(release=release, actor=manager, to="cancelled", reason="Postponed.")
     assert Notification.objects.get(user=watcher, channel="email").status == "pending"
+
+
+def test_delegate_who_cannot_see_the_release_is_not_told(scenario, make_item, contributor, qa, outsider, done):
+    scenario.delegate(qa, outsider, "QA", starts_at=in_days(-1), ends_at=in_days(5))
+    item = make_item(assignee=contributor, role="QA", title="Rotate the payment keys")
+    done(item)
+    leaked = Notification.objects.filter(user=outsider)
+    assert not leaked.exists(), [(r.channel, r.context["item"], r.context["release"]) for r in leaked]
+
+
+def test_signed_item_moved_to_not_applicable_tells_approvers_again(scenario, make_item, contributor, qa, qa2, done):
+    item = make_item(assignee=contributor, role="QA")
+    done(item)
+    scenario.signoff(item, qa)
+    Notification.objects.all().delete()
+    scenario.work_item(item, state="not_applicable", justification="No payment change in this release.")
+    item.refresh_from_db()
+    assert item.needs_signoff
+    assert not item.is_signed
+    assert Notification.objects.filter(event=Event.ITEM_AWAITING_SIGNOFF, channel="email").exists()
+
+
+def test_stakeholder_listed_twice_gets_one_mail(scenario, release, manager, project):
+    watcher = scenario.join(project, scenario.person("watcher"))
+    scenario.update(release, by=manager, stakeholders=[watcher], stakeholder_emails=[watcher.email])
+    from releases.services import release_transition
+
+    release_transition(release=release, actor=manager, to="cancelled", reason="Postponed.")
+    mails = Notification.objects.filter(event=Event.RELEASE_CANCELLED, channel="email")
+    assert len([r for r in mails if (r.address or r.user.email) == watcher.email]) == 1

@@ -56,7 +56,7 @@ def test_release_event_is_posted_as_json_text(hook_server, project, release, man
     [(path, content_type, body)] = hook_server.received
     assert path == "/ok"
     assert content_type == "application/json"
-    assert body["text"].startswith("Billing 2.0 is cancelled\nhttp://127.0.0.1:8000/releases/")
+    assert body["text"].startswith("Billing 2.0 is cancelled\n<http://127.0.0.1:8000/releases/")
     assert body["event"] == "release_cancelled"
 
 
@@ -80,3 +80,12 @@ def test_only_project_admins_set_the_webhook_and_only_web_addresses(project, con
         project_webhook_set(project=project, actor=contributor, url="https://hooks.example.com/x")
     with pytest.raises(DomainError):
         project_webhook_set(project=project, actor=manager, url="file:///etc/passwd")
+
+
+def test_webhook_text_escapes_slack_control_sequences(hook_server, project, manager, make_item, contributor, qa, done):
+    project_webhook_set(project=project, actor=manager, url=f"{hook_server.url}/ok")
+    done(make_item(assignee=contributor, role="QA", title="<!channel> see <https://evil.example|the runbook>"))
+    notification_deliver(notification_id=Notification.objects.get(channel="webhook").pk)
+    [(_path, _type, body)] = hook_server.received
+    assert "<!channel>" not in body["text"]
+    assert "&lt;!channel&gt; see &lt;https://evil.example|the runbook&gt;" in body["text"]

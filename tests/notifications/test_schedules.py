@@ -52,3 +52,16 @@ def test_signoff_waiting_over_a_day_reminds_the_approvers_once(scenario, make_it
     reminders_compose(now=later)
     reminders_compose(now=later + dt.timedelta(hours=1))
     assert _told(Event.SIGNOFF_REMINDER) == ["qa", "qa2"]
+
+
+def test_signoff_reminder_skips_who_has_signed_already(scenario, make_item, contributor, qa, qa2, done):
+    item = make_item(assignee=contributor, role="QA", signoffs=2)
+    done(item)
+    scenario.signoff(item, qa)
+    reminders_compose(now=timezone.now() + dt.timedelta(days=1, hours=1))
+    told = sorted(
+        Notification.objects.filter(event=Event.SIGNOFF_REMINDER, channel="email").values_list(
+            "user__username", flat=True
+        )
+    )
+    assert told == ["qa2"]
