@@ -118,7 +118,7 @@ def eligible_approvers(item: ChecklistItem) -> list[User]:
         )
     )
     signed_for = set(delegations.filter(delegator__in=signed).values_list("delegate_id", flat=True))
-    skip = signed | signed_for
+    skip: set[int | None] = signed | signed_for
     if not item.release.allow_self_signoff:
         skip |= {item.assignee_id, item.completed_by_id}
     people = [*holders.order_by("username"), *delegates.order_by("username")]
@@ -197,8 +197,8 @@ def _awaits_signoff(item: ChecklistItem, state: str | None) -> bool:
     item's stored status is refreshed after its change is audited, so it is computed here."""
     if state not in ChecklistItem.FINISHED_STATES or item.state != state or not item.needs_signoff:
         return False
-    fresh = computed_status(ChecklistItem.objects.filter(pk=item.pk)).values_list("computed_is_signed", flat=True)
-    return not fresh.first()
+    fresh: Any = computed_status(ChecklistItem.objects.filter(pk=item.pk))
+    return not fresh.values_list("computed_is_signed", flat=True).first()
 
 
 # --- scheduled reminders -----------------------------------------------------------------
