@@ -118,7 +118,7 @@ def eligible_approvers(item: ChecklistItem) -> list[User]:
         )
     )
     signed_for = set(delegations.filter(delegator__in=signed).values_list("delegate_id", flat=True))
-    skip: set[int | None] = signed | signed_for
+    skip: set[int | None] = {*signed, *signed_for}
     if not item.release.allow_self_signoff:
         skip |= {item.assignee_id, item.completed_by_id}
     people = [*holders.order_by("username"), *delegates.order_by("username")]
