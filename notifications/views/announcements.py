@@ -103,13 +103,7 @@ def audience_new(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            audience = audience_create(
-                actor=request.user,
-                name=data["name"],
-                project=data["project"],
-                language=data["language"],
-                addresses=data["addresses"].replace(",", "\n").split(),
-            )
+            audience = audience_create(actor=request.user, **_audience_fields(data))
         except DomainError as error:
             form_errors(form, error)
         else:
@@ -119,6 +113,16 @@ def audience_new(request: AuthedRequest) -> HttpResponse:
                 return _edit_page(request, audience, report=report, form=form)
             return redirect("audience-edit", audience.pk)
     return render(request, "notifications/audience_form.html", {"form": form, "audience": None})
+
+
+def _audience_fields(data: dict[str, Any]) -> dict[str, Any]:
+    """The form's fields as the audience services take them (addresses: one a line or comma)."""
+    return {
+        "name": data["name"],
+        "project": data["project"],
+        "language": data["language"],
+        "addresses": data["addresses"].replace(",", "\n").split(),
+    }
 
 
 def _edit_page(
@@ -153,14 +157,7 @@ def audience_edit(request: AuthedRequest, pk: int) -> HttpResponse:
         return _edit_page(request, audience, form=form)
     data = form.cleaned_data
     try:
-        audience_update(
-            audience=audience,
-            actor=request.user,
-            name=data["name"],
-            project=data["project"],
-            language=data["language"],
-            addresses=data["addresses"].replace(",", "\n").split(),
-        )
+        audience_update(audience=audience, actor=request.user, **_audience_fields(data))
     except DomainError as error:
         form_errors(form, error)
         return _edit_page(request, audience, form=form)
