@@ -47,7 +47,8 @@ def test_the_release_list_and_one_release_read_as_the_orm_reads_them(people):
 def test_the_api_list_is_the_same_read_through_the_filters(api, people):
     for user in people:
         client = api(user)
-        for page in ("?page_size=1", "?page_size=1&page=2", ""):
+        pages = ("?page_size=1", "?page_size=1&page=2", "?page_size=1&page=last", "?page_size=1&page=99", "?page=2", "")
+        for page in pages:
             prepared = client.get(f"{API}/releases/{page}")
             filtered = client.get(f"{API}/releases/{page}{'&' if page else '?'}state=")  # a filter: the ORM's read
             assert prepared.status_code == filtered.status_code
@@ -55,6 +56,20 @@ def test_the_api_list_is_the_same_read_through_the_filters(api, people):
                 fast, orm = prepared.json(), filtered.json()
                 assert (fast["count"], fast["results"]) == (orm["count"], orm["results"])
                 assert bool(fast["next"]) == bool(orm["next"])
+                assert bool(fast["previous"]) == bool(orm["previous"])
+            else:
+                assert prepared.json() == filtered.json()
+
+
+def test_a_counted_page_is_the_page_and_the_count_in_one_query(people, django_assert_num_queries):
+    for user in people:
+        orm = list(selectors.release_list(user=user))
+        rows = selectors.release_list_prepared(user=user)
+        for offset in (0, 1, len(orm)):
+            with django_assert_num_queries(1):
+                found, total = rows.counted_page(limit=1, offset=offset)
+            assert _rows(found) == _rows(orm[offset : offset + 1])
+            assert total == (len(orm) if found else None)
 
 
 def test_a_list_of_ids_is_one_parameter_and_may_be_empty(world):
