@@ -103,8 +103,10 @@ def release_get(*, user: AnyUser, pk: int) -> Release | None:
 
 def releases_full() -> QuerySet[Release]:
     """Releases with readiness and their project's name, not narrowed to what a user sees:
-    read one through access_release, then with_details."""
-    return Release.objects.annotate(project_name=F("project__name"))
+    read one through access_release, then with_details. The name is a subquery, not a join:
+    a count of these rows (the list's) then reads the releases alone."""
+    name = Project.objects.filter(pk=OuterRef("project_id")).values("name")[:1]
+    return Release.objects.annotate(project_name=Subquery(name))
 
 
 # with_details' reads, compiled once (config.sqlcache): for any number of releases.
