@@ -5,7 +5,7 @@ import pytest
 from django.forms.models import model_to_dict
 
 from config.domain import NotFound
-from config.sqlcache import Prepared
+from config.sqlcache import Prepared, countable, counted_page
 from releases import permissions, selectors
 from releases.models import Release
 
@@ -77,3 +77,17 @@ def test_a_list_of_ids_is_one_parameter_and_may_be_empty(world):
     release = world.release
     assert [r.pk for r in ids.all(None, [release.pk, -1])] == [release.pk]
     assert ids.all(None, []) == []
+
+
+def test_an_orm_page_carries_the_count_of_the_whole_list(people, django_assert_num_queries):
+    for user in people:
+        orm = selectors.release_list(user=user).order_by("pk")
+        assert countable(orm)
+        every = list(orm)
+        for offset in (0, 1, len(every)):
+            with django_assert_num_queries(1):
+                found, total = counted_page(orm, limit=1, offset=offset)
+            assert _rows(found) == _rows(every[offset : offset + 1])
+            assert total == (len(every) if found else None)
+    assert not countable(Release.objects.values("pk"))
+    assert not countable(Release.objects.distinct())
