@@ -232,7 +232,10 @@ def together(*reads: tuple[Prepared, Hashable, Sequence[Any]]) -> list[list[Any]
     (one round trip instead of one each)."""
     for prepared, _key, values in reads:
         assert len(values) == prepared.arity
-    if not reads or not reads[0][0]._compiles():
+    server_binding = connections["default"].settings_dict.get("OPTIONS", {}).get("server_side_binding")
+    if not reads or not reads[0][0]._compiles() or server_binding:
+        # Several statements with parameters in one execute need client-side binding
+        # (Django's default on psycopg 3).
         return [prepared.all(key, *values) for prepared, key, values in reads]
     compiled = [prepared._get(key) for prepared, key, _values in reads]
     sql = ";\n".join(c.sql for c in compiled)

@@ -5,7 +5,7 @@ import pytest
 from django.forms.models import model_to_dict
 
 from config.domain import NotFound
-from config.sqlcache import Prepared, countable, counted_page
+from config.sqlcache import Prepared, countable, counted_page, together
 from releases import permissions, selectors
 from releases.models import Release
 
@@ -91,3 +91,17 @@ def test_an_orm_page_carries_the_count_of_the_whole_list(people, django_assert_n
             assert total == (len(every) if found else None)
     assert not countable(Release.objects.values("pk"))
     assert not countable(Release.objects.distinct())
+
+
+def test_reads_sent_together_give_what_each_gives_alone(world, django_assert_num_queries):
+    ids = Prepared(lambda key, pks: Release.objects.filter(pk__any=pks).order_by("pk"), arity=1)
+    names = Prepared(lambda key, pks: Release.objects.filter(pk__any=pks).values_list("pk", "name"), arity=1)
+    release = world.release
+    alone = [
+        [model_to_dict(r) for r in ids.all(None, [release.pk])],
+        names.all(None, [release.pk]),
+        ids.all(None, [-1]),
+    ]
+    with django_assert_num_queries(1):
+        rows, named, none = together((ids, None, ([release.pk],)), (names, None, ([release.pk],)), (ids, None, ([-1],)))
+    assert [[model_to_dict(r) for r in rows], named, none] == alone
