@@ -37,7 +37,7 @@ class Paginator(DjangoPaginator):
                 found, total = counted(limit=self.per_page, offset=(wanted - 1) * self.per_page)
                 if found or (wanted == 1 and self.allow_empty_first_page):
                     self.__dict__["count"] = total or 0  # the cached property: the whole list's count
-                    return self._get_page(found, wanted, self)
+                    return self._get_page(found, wanted, self)  # type: ignore[attr-defined]  # Django's own hook
         return super().page(number)
 
 

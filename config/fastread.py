@@ -155,9 +155,9 @@ class _Plan:
                 simple.append(attname)
             else:
                 self.steps.append((name, None, None, _reader(serializer, field), False))
-        self.simple = attrgetter(*simple) if len(simple) > 1 else (lambda obj: (getattr(obj, simple[0]),))
-        if not simple:
-            self.simple = lambda obj: ()
+        self.simple: Callable[[Any], tuple[Any, ...]] = (
+            attrgetter(*simple) if len(simple) > 1 else lambda obj: tuple(getattr(obj, name) for name in simple)
+        )
 
     @staticmethod
     def _attname(serializer: serializers.Serializer, field: fields.Field) -> str | None:
@@ -209,6 +209,6 @@ class FastRead:
         key = (type(self), timezone.get_current_timezone_name() if settings.USE_TZ else None)
         plan = _PLANS.get(key)
         if plan is None:
-            template: Any = type(self)(context=_SharedContext())
+            template: Any = type(self)(context=_SharedContext())  # type: ignore[call-arg]  # a Serializer's
             plan = _PLANS[key] = _Plan(template)
         return plan.row(self, instance)
