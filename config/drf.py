@@ -3,21 +3,48 @@ module of their own: DRF imports them at start-up, before views can be imported.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
+from django.core.paginator import Page
+from django.core.paginator import Paginator as DjangoPaginator
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions, parsers
 from rest_framework.pagination import PageNumberPagination
 
-from config.sqlcache import Prepared
+from config.sqlcache import Prepared, PreparedRows, countable, counted_page
 
 TOKEN_KEY = re.compile(r"[0-9a-f]{40}")
+
+
+class Paginator(DjangoPaginator):
+    """Django's paginator; a page is read with the count of the whole list in the same
+    statement (config.sqlcache: counted_page) where the list allows it. What can't be
+    answered that way (an empty page past the first, `last`, a number that isn't one) goes
+    Django's way: the count first, then the page."""
+
+    def page(self, number: Any) -> Page:
+        rows = self.object_list
+        counted = rows.counted_page if isinstance(rows, PreparedRows) else None
+        if counted is None and isinstance(rows, QuerySet) and countable(rows):
+            counted = functools.partial(counted_page, rows)
+        if counted is not None and "count" not in self.__dict__ and not self.orphans:
+            text = str(number)
+            wanted = int(text) if text.isascii() and text.isdigit() else 0
+            if wanted >= 1 and wanted * self.per_page < 2**62:
+                found, total = counted(limit=self.per_page, offset=(wanted - 1) * self.per_page)
+                if found or (wanted == 1 and self.allow_empty_first_page):
+                    self.__dict__["count"] = total or 0  # the cached property: the whole list's count
+                    return self._get_page(found, wanted, self)  # type: ignore[attr-defined]  # Django's own hook
+        return super().page(number)
 
 
 class Pagination(PageNumberPagination):
     """Lists: `?page=` and `?page_size=` (up to 200)."""
 
+    django_paginator_class = Paginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

@@ -11,9 +11,12 @@ through DRF as before, and tests/config/test_fast_read.py compares both on real 
 from __future__ import annotations
 
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.utils import timezone
 from rest_framework import ISO_8601, fields, relations, serializers
 from rest_framework.fields import SkipField
@@ -74,19 +77,21 @@ def _through_drf(field: fields.Field) -> Reader:
     return read
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
 # Field classes whose representation of a non-None value is this conversion.
 _CONVERSIONS: list[tuple[Any, Callable[[Any], Any]]] = [
     (fields.BooleanField, bool),
     (fields.IntegerField, int),
-    (fields.ChoiceField, lambda v: v),
-    (fields.JSONField, lambda v: v),
+    (fields.ChoiceField, _same),
+    (fields.JSONField, _same),
     (fields.CharField, str),
 ]
 
 
 def _reader(serializer: serializers.Serializer, field: fields.Field) -> Reader:
-    if isinstance(field, fields.SerializerMethodField):
-        return getattr(serializer, field.method_name)
     if field.source == "*" or isinstance(field, relations.ManyRelatedField):
         return _through_drf(field)
     if isinstance(field, relations.PrimaryKeyRelatedField) and len(field.source_attrs) == 1:
@@ -96,6 +101,11 @@ def _reader(serializer: serializers.Serializer, field: fields.Field) -> Reader:
     read = _attribute(field.source_attrs)
     if isinstance(field, serializers.BaseSerializer):
         return _plain(read, field.to_representation)
+    return _plain(read, _conversion(field) or field.to_representation)
+
+
+def _conversion(field: fields.Field) -> Callable[[Any], Any] | None:
+    """The representation of a non-None value of a field DRF writes by a plain conversion."""
     if (
         isinstance(field, fields.DateTimeField)
         and type(field).to_representation is fields.DateTimeField.to_representation
@@ -103,26 +113,102 @@ def _reader(serializer: serializers.Serializer, field: fields.Field) -> Reader:
         and not hasattr(field, "timezone")
         and api_settings.DATETIME_FORMAT == ISO_8601
     ):
-        return _plain(read, _iso_in(timezone.get_current_timezone() if settings.USE_TZ else None))
+        return _iso_in(timezone.get_current_timezone() if settings.USE_TZ else None)
     for kind, convert in _CONVERSIONS:
         if isinstance(field, kind) and type(field).to_representation is kind.to_representation:
-            return _plain(read, convert)
-    return _through_drf(field)
+            return convert
+    return None
 
 
-class FastRead:
-    """Mixin for a read-only Serializer (put it first among the bases)."""
+class _SharedContext(dict):  # type: ignore[type-arg]
+    """The context of the serializer a shared plan is made from: reading it is an error (a
+    plan serves every request; what depends on one belongs in a method field, which is
+    called with the serializer in use)."""
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        plan: list[tuple[str, Reader]] | None = self.__dict__.get("_fast_plan")
-        if plan is None:
-            serializer: Any = self
-            plan = [(f.field_name, _reader(serializer, f)) for f in serializer._readable_fields]
-            self.__dict__["_fast_plan"] = plan
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(
+            "A FastRead plan is shared by every request: a field that reads the serializer's "
+            "context can't be in it (read it in a method field of the serializer in use)."
+        )
+
+    __getitem__ = get = __contains__ = __iter__ = keys = items = values = _refuse
+
+
+class _Plan:
+    """How a serializer class writes a row: the fields that are one attribute each, read
+    together (`attrgetter`), and the others by their readers, in the fields' order."""
+
+    def __init__(self, serializer: serializers.Serializer) -> None:
+        # (name, index of the attribute among `simple` or None, conversion, reader, is a method field)
+        self.steps: list[tuple[str, int | None, Callable[[Any], Any] | None, Any, bool]] = []
+        simple: list[str] = []
+        for field in serializer._readable_fields:
+            name = field.field_name
+            assert name is not None
+            if isinstance(field, fields.SerializerMethodField):
+                self.steps.append((name, None, None, getattr(type(serializer), field.method_name), True))
+                continue
+            attname = self._attname(serializer, field)
+            convert = None if attname is None else _conversion(field)
+            if attname is not None and (convert is not None or isinstance(field, relations.PrimaryKeyRelatedField)):
+                self.steps.append((name, len(simple), None if convert is _same else convert, None, False))
+                simple.append(attname)
+            else:
+                self.steps.append((name, None, None, _reader(serializer, field), False))
+        self.simple: Callable[[Any], tuple[Any, ...]] = (
+            attrgetter(*simple) if len(simple) > 1 else lambda obj: tuple(getattr(obj, name) for name in simple)
+        )
+
+    @staticmethod
+    def _attname(serializer: serializers.Serializer, field: fields.Field) -> str | None:
+        if field.source == "*" or isinstance(field, serializers.BaseSerializer) or len(field.source_attrs) != 1:
+            return None
+        if isinstance(field, relations.ManyRelatedField):
+            return None
+        if isinstance(field, relations.PrimaryKeyRelatedField):
+            model = serializer.Meta.model  # type: ignore[attr-defined]
+            return str(model._meta.get_field(field.source_attrs[0]).attname)
+        return str(field.source_attrs[0])
+
+    def row(self, serializer: Any, instance: Any) -> dict[str, Any]:
+        values = self.simple(instance)
         out = {}
-        for name, read in plan:
+        for name, index, convert, read, method in self.steps:
             try:
-                out[name] = read(instance)
+                if index is not None:
+                    value = values[index]
+                    out[name] = value if value is None or convert is None else convert(value)
+                elif method:
+                    out[name] = read(serializer, instance)
+                else:
+                    out[name] = read(instance)
             except SkipField:
                 continue
         return out
+
+
+# Plans by serializer class and current time zone (DRF writes times in it); settings that
+# change how DRF writes (tests) drop them.
+_PLANS: dict[tuple[type, Any], _Plan] = {}
+
+
+@receiver(setting_changed)
+def _forget_plans(**kwargs: Any) -> None:
+    _PLANS.clear()
+
+
+class FastRead:
+    """Mixin for a read-only Serializer (put it first among the bases).
+
+    The plan is made once per class (and time zone) from a serializer made for it, and
+    shared by every request: fields read only the object. A method field is called with the
+    serializer in use (at the top, the request's, with its context); a nested serializer's
+    with the plan's own, whose context must not be read (`_SharedContext` refuses)."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        key = (type(self), timezone.get_current_timezone_name() if settings.USE_TZ else None)
+        plan = _PLANS.get(key)
+        if plan is None:
+            template: Any = type(self)(context=_SharedContext())  # type: ignore[call-arg]  # a Serializer's
+            plan = _PLANS[key] = _Plan(template)
+        return plan.row(self, instance)

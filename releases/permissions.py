@@ -289,13 +289,19 @@ def can_manage_templates(user: AnyUser | None) -> bool:
 
 def manager_ids_of(release_ids: list[int]) -> dict[int, list[int]]:
     """The managers (user ids, ascending) of each of the releases, in one query."""
+    return managers_by_release(MANAGER_IDS.all(None, release_ids))
+
+
+def managers_by_release(rows: list[tuple[int, int]]) -> dict[int, list[int]]:
+    """MANAGER_IDS' rows (read with others: config.sqlcache.together) by release."""
     out: dict[int, list[int]] = {}
-    for release_id, user_id in _MANAGER_IDS.all(None, release_ids):
+    for release_id, user_id in rows:
         out.setdefault(release_id, []).append(user_id)
     return out
 
 
-_MANAGER_IDS = Prepared(
+# (release id, user id) of the managers of the releases `ids`, compiled once.
+MANAGER_IDS = Prepared(
     lambda key, ids: (
         _perm_rows(codenames=(MANAGE,))
         .filter(content_object_id__any=ids)
