@@ -28,11 +28,13 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 BASE_URL = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
-DB = "shipcheck_bench_announce"
+DB = os.environ.get("BENCH_DATABASE_NAME", "shipcheck_bench_announce")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 ADDRESSES = int(os.environ.get("BENCH_ADDRESSES", "10000"))
 ROUNDS = int(os.environ.get("BENCH_ANNOUNCE_ROUNDS", "3"))
 QUEUE = f"bench-announce-{os.getpid()}"
+# As deployed (`celery -A config worker`: the prefork pool, a process per core), at least 2.
+CONCURRENCY = int(os.environ.get("BENCH_WORKER_CONCURRENCY", str(max(2, os.cpu_count() or 1))))
 
 RECEIVER = textwrap.dedent(
     """
@@ -137,7 +139,8 @@ def start_worker(env: dict[str, str]) -> subprocess.Popen:
 
     app.control.purge()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "--loglevel=WARNING",
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=prefork", f"--concurrency={CONCURRENCY}",
+         "--loglevel=WARNING",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"bench-{os.getpid()}@%h"],
         cwd=ROOT,
         env=env,
@@ -187,6 +190,7 @@ def raw_loop(release, audience, receiver: Receiver) -> float:
 
 
 def main() -> None:
+    load = os.getloadavg()
     fresh_database()
     receiver = Receiver()
     env = setup_django(receiver.port)
@@ -204,7 +208,9 @@ def main() -> None:
         receiver.stop()
     celery_s, raw_s = statistics.median(celery_runs), statistics.median(raw_runs)
     ratio = celery_s / raw_s
-    print(f"\nAnnouncement to {ADDRESSES:,} addresses (aiosmtpd receiver, one Celery worker, batches of 200)")
+    print(f"\nAnnouncement to {ADDRESSES:,} addresses (aiosmtpd receiver, batches of 200)")
+    print(f"  configuration: one Celery worker, prefork pool, --concurrency={CONCURRENCY} (an SMTP connection each)")
+    print(f"  load average before/after: {load[0]:.2f} / {os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
     runs = {"Celery": celery_runs, "raw": raw_runs}
     print("  runs (s): " + "; ".join(f"{name} " + ", ".join(f"{t:.2f}" for t in ts) for name, ts in runs.items()))
     print(f"  through Celery and Redis (median):    {celery_s:6.2f} s  ({ADDRESSES / celery_s:,.0f} messages/s)")
