@@ -69,6 +69,9 @@ def shoot(env: dict[str, str]) -> None:
         ("qa", "signoff-queue", "/signoffs/"),
         ("qa", "item", "/items/1/"),
         ("admin", "template-editor", "/templates/1/edit/"),
+        ("qa", "inbox", "/inbox/"),
+        ("admin", "mail", "/mail/"),
+        ("manager", "audiences", "/audiences/"),
     ]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"])
