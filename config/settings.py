@@ -216,6 +216,13 @@ if max(EMAIL_TIMEOUT, WEBHOOK_TIMEOUT_SECONDS) >= NOTIFICATION_LEASE_SECONDS:
         "NOTIFICATION_LEASE_SECONDS must be longer than EMAIL_TIMEOUT and WEBHOOK_TIMEOUT_SECONDS: "
         "a send still waiting when its lease ends would be sent again by another worker."
     )
+# An announcement batch renews its lease once a third of it has passed, checked between
+# messages, so a renewal can come as late as a third of the lease plus one send.
+if 3 * EMAIL_TIMEOUT >= 2 * ANNOUNCEMENT_LEASE_SECONDS:
+    raise ImproperlyConfigured(
+        "ANNOUNCEMENT_LEASE_SECONDS must be more than 1.5 × EMAIL_TIMEOUT: a batch renews its lease "
+        "after a third of it, and a send still waiting past the lease would be sent again by another worker."
+    )
 
 REST_FRAMEWORK = {
     # Token first: an unauthenticated request gets 401 with a WWW-Authenticate header.

@@ -72,7 +72,9 @@ def test_a_worker_killed_mid_announcement_leaves_every_address_sent_exactly_once
     audience = audience_create(actor=manager, name="Everyone", project=release.project, addresses=addresses)
     inbox = GatedInbox(hold_at=700)
     with gated_smtp_receiver(inbox) as port:
-        env = worker_env(queue=own_queue, email_port=port, ANNOUNCEMENT_LEASE_SECONDS=5, ANNOUNCEMENT_BATCH_SIZE=200)
+        env = worker_env(
+            queue=own_queue, email_port=port, ANNOUNCEMENT_LEASE_SECONDS=5, EMAIL_TIMEOUT=2, ANNOUNCEMENT_BATCH_SIZE=200
+        )
         first = start_pinged_worker(env, name="doomed")
         try:
             announcement = _announce(release, manager, audience)
