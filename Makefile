@@ -28,12 +28,15 @@ install: $(STAMP) $(MO_FILES)
 %.mo: %.po | $(STAMP)
 	$(VENV)/bin/pybabel -q compile -i $< -o $@
 
-# Embedded default: SQLite, Celery tasks in-process, e-mail written to var/mail/.
+# Embedded default: SQLite, Celery tasks in-process, e-mail written to var/mail/. Celery beat
+# runs beside the server so that the schedules (sweeper, reminders, digests, reports,
+# announcements sent at a time) happen here too: with no broker it runs each due task itself.
 run: install
 	@mkdir -p var/static
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py demo
 	@echo "Serving on http://127.0.0.1:8000  (admin: http://127.0.0.1:8000/admin/; e-mails written to var/mail/, read them as admin at http://127.0.0.1:8000/mail/)"
+	DEBUG=1 $(PY) -m celery -A config beat --loglevel=warning & beat=$$!; trap "kill $$beat 2>/dev/null" EXIT; \
 	DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
 # Starts PostgreSQL and Redis if they are installed but stopped; fails clearly if missing.
