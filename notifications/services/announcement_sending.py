@@ -166,6 +166,7 @@ def announcement_send_batch(*, announcement_id: int, batch: int) -> int:
     return sent
 
 
+# The marks thread's UPDATE (prepared once per connection; PostgreSQL only: an array of ids).
 _MARK_SENT = (
     f"UPDATE {Delivery._meta.db_table} SET status = %s, sent_at = %s, claim = '' WHERE id = ANY(%s) AND claim = %s"
 )
@@ -189,19 +190,12 @@ class _Marks:
             self.thread.start()
 
     def add(self, row_id: int) -> None:
-        if self.thread is None:
-            self._mark([row_id])
-        else:
+        if self.thread is not None:
             self.queue.put(row_id)
-
-    def _mark(self, ids: list[int]) -> None:
-        if connection.vendor != "postgresql":  # SQLite (`make run`): no arrays
-            Delivery.objects.filter(pk__in=ids, claim=self.token).update(
-                status=Delivery.Status.SENT, sent_at=timezone.now(), claim=""
-            )
             return
-        with connection.cursor() as cursor:
-            cursor.execute(_MARK_SENT, [Delivery.Status.SENT, timezone.now(), ids, self.token])
+        Delivery.objects.filter(pk=row_id, claim=self.token).update(
+            status=Delivery.Status.SENT, sent_at=timezone.now(), claim=""
+        )
 
     def _run(self) -> None:
         try:

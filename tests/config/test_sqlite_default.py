@@ -1,30 +1,12 @@
 """The embedded default `make run` uses (SQLite) takes concurrent writes: approvers signing and
-contributors updating items at the same moment all succeed, none fails "database is locked".
-
-The suite's database is PostgreSQL, so this runs the app's own settings in a subprocess on a
-fresh SQLite file."""
+contributors updating items at the same moment all succeed, none fails "database is locked"
+(tests/embedded.py runs it on a fresh SQLite file)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.embedded import run_embedded
 
 SCRIPT = r"""
-import json
-import django
-django.setup()
-from django.conf import settings
-from django.core.management import call_command
-from django.db import connection
-
-assert connection.vendor == "sqlite", connection.vendor
-call_command("migrate", verbosity=0)
-
 from django.contrib.auth.models import Group
 from approvals import services as approval_services
 from releases import services as release_services
@@ -75,15 +57,5 @@ print(json.dumps({
 
 
 def test_the_sqlite_default_takes_concurrent_writes(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    env.update(
-        DEBUG="1",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome = run_embedded(SCRIPT, tmp_path)
     assert outcome == {"errors": [], "signoffs": 8, "done": 16, "journal": "wal"}

@@ -1,33 +1,17 @@
 """`make run`'s embedded default (SQLite, Celery tasks in-process, e-mail written to files)
 sends announcements: at once when sent now, and when due through the schedule beat runs
-beside the server (a beat with no broker runs each due task itself, as here).
-
-The suite's database is PostgreSQL, so this runs the app's own settings in a subprocess on a
-fresh SQLite file."""
+beside the server (a beat with no broker runs each due task itself, as here). tests/embedded.py
+runs it on a fresh SQLite file."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.embedded import run_embedded
 
 SCRIPT = r"""
 import datetime as dt
-import json
-import django
-django.setup()
-from django.conf import settings
-from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
-assert connection.vendor == "sqlite", connection.vendor
 assert settings.CELERY_TASK_ALWAYS_EAGER
-call_command("migrate", verbosity=0)
 
 from django_celery_beat.models import PeriodicTask
 from config.celery import app
@@ -62,18 +46,7 @@ print(json.dumps({
 
 
 def test_make_run_sends_announcements_now_and_when_due(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "EMAIL_URL")}
-    env.update(
-        DEBUG="1",
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        EMAIL_FILE_PATH=str(tmp_path / "mail"),
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    outcome = json.loads(result.stdout.strip().splitlines()[-1])
+    outcome = run_embedded(SCRIPT, tmp_path)
     assert outcome == {"statuses": ["sent", "sent"], "later_before_due": "scheduled", "sent": 4}
     written = "".join(path.read_text() for path in (tmp_path / "mail").iterdir())
     assert written.count("To: a@example.com") == 2
