@@ -24,6 +24,53 @@ from .selectors import freeze_windows_hit
 from .state import release_set_state
 
 
+def _not_done(item: Any, where: str, who: str, about: dict[str, Any]) -> dict[str, Any]:
+    blocked = f" ({item.blocked_reason})" if item.state == item.State.BLOCKED and item.blocked_reason else ""
+    return failure(
+        "item_not_done",
+        _("Not done: %(where)s is %(state)s%(blocked)s, %(who)s.")
+        % {"where": where, "state": item.get_state_display().lower(), "blocked": blocked, "who": who},
+        blocked_reason=item.blocked_reason or None,
+        **about,
+    )
+
+
+def _rejected(item: Any, where: str, about: dict[str, Any]) -> dict[str, Any]:
+    by, comment = item.rejected_by or "?", item.rejection_comment or ""
+    return failure(
+        "item_rejected",
+        _("Rejected by %(by)s: %(where)s: “%(comment)s”. It stands until the item is done again.")
+        % {"by": by, "where": where, "comment": comment},
+        rejected_by=by,
+        comment=comment,
+        **about,
+    )
+
+
+def _unsigned(item: Any, where: str, about: dict[str, Any]) -> dict[str, Any]:
+    role, stale = item.approver_role_name or "?", item.stale_approvals
+    note = (
+        ngettext(
+            "; %(n)d earlier approval went stale when the item changed",
+            "; %(n)d earlier approvals went stale when the item changed",
+            stale,
+        )
+        % {"n": stale}
+        if stale
+        else ""
+    )
+    return failure(
+        "signoff_missing",
+        _("Sign-off missing: %(where)s has %(have)s of %(need)s from %(role)s%(note)s.")
+        % {"where": where, "have": item.valid_approvals, "need": item.required_signoffs, "role": role, "note": note},
+        have=item.valid_approvals,
+        need=item.required_signoffs,
+        role=role,
+        stale=stale,
+        **about,
+    )
+
+
 def _item_failures(item: Any) -> list[dict[str, Any]]:
     """Why a required item is not ready, with what a release manager needs to chase it: where
     it is, who has it, what blocks it, who rejected it and why, which approvals went stale.
@@ -40,58 +87,11 @@ def _item_failures(item: Any) -> list[dict[str, Any]]:
     who = _("assigned to %(name)s") % {"name": about["assignee"]} if about["assignee"] else _("not assigned")
     out = []
     if item.state not in item.FINISHED_STATES:
-        blocked = f" ({item.blocked_reason})" if item.state == item.State.BLOCKED and item.blocked_reason else ""
-        out.append(
-            failure(
-                "item_not_done",
-                _("Not done: %(where)s is %(state)s%(blocked)s, %(who)s.")
-                % {"where": where, "state": item.get_state_display().lower(), "blocked": blocked, "who": who},
-                blocked_reason=item.blocked_reason or None,
-                **about,
-            )
-        )
+        out.append(_not_done(item, where, who, about))
     if item.has_rejection:
-        by, comment = item.rejected_by or "?", item.rejection_comment or ""
-        out.append(
-            failure(
-                "item_rejected",
-                _("Rejected by %(by)s: %(where)s: “%(comment)s”. It stands until the item is done again.")
-                % {"by": by, "where": where, "comment": comment},
-                rejected_by=by,
-                comment=comment,
-                **about,
-            )
-        )
+        out.append(_rejected(item, where, about))
     elif not item.is_signed:
-        role, stale = item.approver_role_name or "?", item.stale_approvals
-        note = (
-            ngettext(
-                "; %(n)d earlier approval went stale when the item changed",
-                "; %(n)d earlier approvals went stale when the item changed",
-                stale,
-            )
-            % {"n": stale}
-            if stale
-            else ""
-        )
-        out.append(
-            failure(
-                "signoff_missing",
-                _("Sign-off missing: %(where)s has %(have)s of %(need)s from %(role)s%(note)s.")
-                % {
-                    "where": where,
-                    "have": item.valid_approvals,
-                    "need": item.required_signoffs,
-                    "role": role,
-                    "note": note,
-                },
-                have=item.valid_approvals,
-                need=item.required_signoffs,
-                role=role,
-                stale=stale,
-                **about,
-            )
-        )
+        out.append(_unsigned(item, where, about))
     return out
 
 
