@@ -8,7 +8,9 @@ interleaved with their floors so that both see the same machine:
 - the checklist (a page of 200 of a 500-item release with 1,500 sign-offs) and one release,
   each against the same rows fetched with hand-written SQL and serialised with `json`
   (tests/bench/raw.py);
-- the release list (a page of 50 of 2,000 releases of 50 items) against a bare Django view;
+- the release list (a page of 50 of 2,000 releases of 50 items) against a bare Django view,
+  in-process and over HTTP under gunicorn, and under it two floors (tests/bench/urls.py): an
+  authenticated DRF view that does nothing, and that view running the list's own queries;
 - reading a whole 2,000-item checklist, page by page, against a 200-item one;
 - a sign-off on a 2,000-item release against one on a 20-item release;
 - the queries the checklist and a release cost with 5 and with 500 items;
@@ -174,6 +176,26 @@ def pair(target: Callable[[], Any], floor: Callable[[], Any]) -> tuple[float, fl
     return statistics.median(a), statistics.median(b)
 
 
+def list_floors(client: Client, release_list: str, row: Callable[..., None]) -> None:
+    """What the release list cannot do without, each against the bare view: the API's
+    token authentication in a DRF view that does nothing, and that view running the list's
+    own queries (as one request sent them) and fetching their rows, with no rows built and
+    nothing serialised. Neither is the list; they show where its floor is."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.bench.urls import LIST_SQL
+
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(release_list)
+    LIST_SQL[:] = [q["sql"] for q in ctx.captured_queries if "authtoken_token" not in q["sql"]]
+    bare = lambda: client.get("/bench/bare/")  # noqa: E731
+    row("  floor: authenticated DRF view, nothing else / bare Django view", 0,
+        pair(lambda: client.get("/bench/authenticated/"), bare), "not the list: its floor")  # fmt: skip
+    row(f"  floor: that view + the list's {len(LIST_SQL)} queries, rows fetched / bare", 0,
+        pair(lambda: client.get("/bench/list-queries/"), bare), "not the list: its floor")  # fmt: skip
+
+
 def signing(data: Any) -> tuple[float, float]:
     """A sign-off by the next approver on the next item, on the big and the small release
     alternately; each item takes four."""
@@ -279,6 +301,7 @@ def main() -> None:
         pair(lambda: client.get(release_list), lambda: client.get("/bench/bare/")),
         f"{list_queries} queries (limit 8)",
     )
+    list_floors(client, release_list, row)
     os.environ["BENCH_TOKEN"] = data.token
     with served() as http_get:
         row(
