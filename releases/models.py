@@ -117,6 +117,16 @@ class Release(models.Model):
     def __str__(self) -> str:
         return f"{self.name} {self.version}".strip()
 
+    @property
+    def is_closed(self) -> bool:
+        """Completed, cancelled or rolled back: nothing about it changes any more."""
+        return self.state in self.CLOSED_STATES
+
+    @property
+    def signoffs_final(self) -> bool:
+        """Live or closed: its sign-offs can no longer be revoked."""
+        return self.state == self.State.LIVE or self.is_closed
+
 
 class ReleaseUserObjectPermission(UserObjectPermissionBase):
     """Direct foreign key for guardian: fast joins, and permissions go with the release."""

@@ -62,7 +62,7 @@ def require_not_closed(release: Release, *, message: str = "", state_failure: bo
     """Nothing about a completed, cancelled or rolled-back release changes any more: a
     Conflict with `message` (or one naming the state), and with `state_failure` a failure
     naming the state."""
-    if release.state in Release.CLOSED_STATES:
+    if release.is_closed:
         state = release.get_state_display().lower()
         raise Conflict(
             message or _("The release is %(state)s; it can't change.") % {"state": state},

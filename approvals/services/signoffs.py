@@ -268,7 +268,7 @@ def signoff_revoke(*, signoff: SignOff, actor: User, reason: str) -> SignOff:
     with transaction.atomic():
         release, item = lock_item(signoff.item)
         signoff = SignOff.objects.select_for_update().get(pk=signoff.pk)
-        if release.state in (Release.State.LIVE, *Release.CLOSED_STATES):
+        if release.signoffs_final:
             raise Conflict(_("Sign-offs can't be revoked once the release is live."), code="release_live")
         if signoff.revoked_at is not None:
             raise Conflict(_("This sign-off is revoked already."), code="already_revoked")

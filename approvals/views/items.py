@@ -66,8 +66,8 @@ def _context(request: AuthedRequest, item: ChecklistItem, **forms_given: forms.F
     return {
         "item": item,
         "release": release,
-        "is_manager": is_manager,
-        "may_work": is_manager or item.assignee_id == user.pk,
+        "may_work": (is_manager or item.assignee_id == user.pk) and not release.is_closed,
+        "may_manage": is_manager and not release.is_closed,
         "work_form": forms_given.get("work_form")
         or ItemWorkForm(initial=ItemWorkForm.initial_for(item), has_file=bool(item.evidence_file)),
         "manage_form": forms_given.get("manage_form")
