@@ -269,9 +269,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "filters": {"forbidden_in_a_line": {"()": "config.logs.ForbiddenInALine"}},
     # A line per task run is noise (every notification is one); failures are still logged.
     # WeasyPrint logs each step of every PDF at INFO (the reports); its warnings still show.
     "loggers": {
+        "django.request": {"filters": ["forbidden_in_a_line"]},
         "celery.app.trace": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
