@@ -45,6 +45,7 @@ def audit_record(
     release: Release | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    target_repr: str | None = None,
 ) -> AuditEvent:
     user = actor if isinstance(actor, User) else None
     event = AuditEvent.objects.create(
@@ -54,7 +55,7 @@ def audit_record(
         action=AuditAction(action),
         target_type=target._meta.label_lower,
         target_id=target.pk,
-        target_repr=str(target)[:300],
+        target_repr=(str(target) if target_repr is None else target_repr)[:300],
         before=_jsonable(before) if before is not None else None,
         after=_jsonable(after) if after is not None else None,
     )

@@ -286,6 +286,12 @@ class AuditAction(models.TextChoices):
     TEMPLATE_UPDATED = "template.updated", _("Template changed")
     TEMPLATE_VERSIONED = "template.versioned", _("Template version added")
     TEMPLATE_IMPORTED = "template.imported", _("Template imported")
+    # target: the announcement (its subject); after: kind, audience (name), send_at
+    ANNOUNCEMENT_SCHEDULED = "announcement.scheduled", _("Announcement scheduled")
+    ANNOUNCEMENT_CANCELLED = "announcement.cancelled", _("Announcement cancelled")  # before/after: status
+    ANNOUNCEMENT_SENT = "announcement.sent", _("Announcement sent")  # by the system; after: total, sent, failed
+    # target: the report (what it is); after: kind, language, email_stakeholders (a schedule's: by the system)
+    REPORT_REQUESTED = "report.requested", _("Readiness report requested")
 
     @classmethod
     def release_state(cls, state: str) -> AuditAction:

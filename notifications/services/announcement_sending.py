@@ -35,9 +35,12 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from releases.models import AuditAction
+
 from ..mail import TransportError, smtp_failure
 from ..models import Announcement, AnnouncementDelivery
 from .announcement_messages import Messages
+from .announcements import announcement_audit
 
 log = logging.getLogger(__name__)
 
@@ -280,12 +283,16 @@ def announcement_progress(*, announcement_id: int) -> Announcement | None:
         failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
         open=Count("pk", filter=Q(status__in=OPEN)),
     )
-    Announcement.objects.filter(pk=announcement_id).update(sent=counts["sent"], failed=counts["failed"])
-    if counts["open"] == 0:
-        Announcement.objects.filter(pk=announcement_id, status=Announcement.Status.SENDING).update(
-            status=Announcement.Status.SENT, finished_at=timezone.now()
-        )
-    return Announcement.objects.filter(pk=announcement_id).first()
+    with transaction.atomic():
+        Announcement.objects.filter(pk=announcement_id).update(sent=counts["sent"], failed=counts["failed"])
+        finished = counts["open"] == 0 and Announcement.objects.filter(
+            pk=announcement_id, status=Announcement.Status.SENDING
+        ).update(status=Announcement.Status.SENT, finished_at=timezone.now())
+        announcement = Announcement.objects.select_related("release").filter(pk=announcement_id).first()
+        if finished and announcement is not None:  # once: only one caller moves it from sending
+            after = {"total": announcement.total, "sent": counts["sent"], "failed": counts["failed"]}
+            announcement_audit(announcement, AuditAction.ANNOUNCEMENT_SENT, None, after=after)
+    return announcement
 
 
 def announcements_sweep() -> dict[str, int]:

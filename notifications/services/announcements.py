@@ -18,7 +18,8 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from config.domain import Conflict, Invalid, clean_aware, clean_text
-from releases.models import Release
+from releases.audit import audit_record
+from releases.models import AuditAction, Release
 from releases.permissions import require_manager
 
 from .. import permissions
@@ -157,9 +158,27 @@ def announcement_create(
             send_at=draft.send_at,
             created_by=actor,
         )
+        announcement_audit(
+            announcement,
+            AuditAction.ANNOUNCEMENT_SCHEDULED,
+            actor,
+            after={"kind": draft.kind, "audience": draft.audience.name, "send_at": draft.send_at},
+        )
         pk, eta = announcement.pk, draft.send_at
         transaction.on_commit(lambda: queue_start(pk, eta))
     return announcement
+
+
+def announcement_audit(announcement: Announcement, action: AuditAction, actor: User | None, **change: Any) -> None:
+    """An announcement's event in its release's audit trail, named by its subject as sent."""
+    audit_record(
+        action=action,
+        actor=actor,
+        target=announcement,
+        release=announcement.release,
+        target_repr=announcement_render(announcement)[0],
+        **change,
+    )
 
 
 def queue_start(announcement_id: int, eta: dt.datetime | None = None) -> None:
@@ -175,10 +194,19 @@ def queue_start(announcement_id: int, eta: dt.datetime | None = None) -> None:
 
 def announcement_cancel(*, announcement: Announcement, actor: User) -> Announcement:
     require_manager(actor, announcement.release)
-    cancelled = Announcement.objects.filter(pk=announcement.pk, status=Announcement.Status.SCHEDULED).update(
-        status=Announcement.Status.CANCELLED, finished_at=timezone.now()
-    )
-    announcement.refresh_from_db()
+    with transaction.atomic():
+        cancelled = Announcement.objects.filter(pk=announcement.pk, status=Announcement.Status.SCHEDULED).update(
+            status=Announcement.Status.CANCELLED, finished_at=timezone.now()
+        )
+        announcement.refresh_from_db()
+        if cancelled:
+            announcement_audit(
+                announcement,
+                AuditAction.ANNOUNCEMENT_CANCELLED,
+                actor,
+                before={"status": Announcement.Status.SCHEDULED},
+                after={"status": Announcement.Status.CANCELLED},
+            )
     if not cancelled:
         raise Conflict(
             _("Only a scheduled announcement can be cancelled; this one is %(status)s.")

@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 
 from config.domain import Invalid
 from releases import permissions
-from releases.models import Release
+from releases.audit import audit_record
+from releases.models import AuditAction, Release
 
 from ..models import Profile, Report
 from ..pdf import html_to_pdf
@@ -75,8 +76,21 @@ def report_request(
         time_zone=zone,
         email_stakeholders=email_stakeholders,
     )
+    _audit_request(report, actor)
     _queue(report.pk)
     return report
+
+
+def _audit_request(report: Report, actor: User | None) -> None:
+    mailed = ", mailed to the stakeholders" if report.email_stakeholders else ""
+    audit_record(
+        action=AuditAction.REPORT_REQUESTED,
+        actor=actor,
+        target=report,
+        release=report.release,
+        target_repr=f"PDF ({report.kind.replace('_', ' ')}, {report.language}){mailed}",
+        after={"kind": report.kind, "language": report.language, "email_stakeholders": report.email_stakeholders},
+    )
 
 
 def _file_name(release: Release, when: dt.datetime) -> str:
@@ -154,6 +168,7 @@ def _scheduled(release: Release, *, kind: str, key: str) -> Report | None:
                 release=release, kind=kind, key=key, requested_by=None, email_stakeholders=True,
                 language=settings.LANGUAGE_CODE, time_zone=settings.TIME_ZONE,
             )  # fmt: skip
+            _audit_request(report, None)
             _queue(report.pk)
     except IntegrityError:
         return None

@@ -235,12 +235,19 @@ def _failed_deliveries(request: AuthedRequest, release: Release) -> list[Any]:
     return list(failed_deliveries(release)[:10])
 
 
-AUDIT_KINDS = ("release", "item", "signoff", "phase")
+AUDIT_KINDS = ("release", "item", "signoff", "phase", "announcement", "report")
 
 
 def _audit_kinds() -> list[tuple[str, str]]:
     """The timeline's filter: audit actions by what they are about."""
-    labels = {"release": _("The release"), "item": _("Items"), "signoff": _("Sign-offs"), "phase": _("Phases")}
+    labels = {
+        "release": _("The release"),
+        "item": _("Items"),
+        "signoff": _("Sign-offs"),
+        "phase": _("Phases"),
+        "announcement": _("Announcements"),
+        "report": _("Reports"),
+    }
     return [("", _("Everything")), *((kind, labels[kind]) for kind in AUDIT_KINDS)]
 
 
