@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import HttpResponse
 from django.http.request import split_domain_port
+from django.utils.cache import get_conditional_response, set_response_etag
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -132,7 +133,8 @@ class _ErrorsAsJSON(BaseContentNegotiation):
 class CalendarFeedView(APIView):
     """The go-live calendar of the person whose secret key is in the URL: one event per
     release they may see that has a go-live (iCalendar). Subscribe to it from a calendar
-    application; an unknown or rotated key is a 404."""
+    application; an unknown or rotated key is a 404. Calendars poll it: it carries an ETag,
+    and a poll that names the current one gets a 304 with no body."""
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
@@ -156,4 +158,5 @@ class CalendarFeedView(APIView):
         response["Content-Disposition"] = 'inline; filename="shipcheck-go-lives.ics"'
         response["Cache-Control"] = "private, no-cache"
         response["X-Robots-Tag"] = "noindex"
-        return response
+        set_response_etag(response)
+        return get_conditional_response(request._request, etag=response["ETag"], response=response)

@@ -53,6 +53,22 @@ def test_the_feed_is_text_calendar_at_exactly_its_path_without_a_slash(client, r
     assert client.get(url + "/").status_code == 404
 
 
+def test_a_poll_of_an_unchanged_feed_is_a_304_and_a_change_is_a_new_etag(client, release, manager):
+    url = _feed_url(manager)
+    first = client.get(url)
+    etag = first["ETag"]
+    assert etag.startswith('"')
+    again = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again["ETag"] == etag
+    release_update(release=release, actor=manager, go_live_at=in_days(12))
+    moved = client.get(url, HTTP_IF_NONE_MATCH=etag)
+    assert moved.status_code == 200
+    assert moved["ETag"] != etag
+    assert b"BEGIN:VCALENDAR" in moved.content
+
+
 def test_a_moved_go_live_keeps_its_uid_and_raises_its_sequence(client, release, manager):
     before = _events(client, manager)["Go-live: Billing 2.0 (Billing)"]
 
