@@ -159,4 +159,4 @@ class CalendarFeedView(APIView):
         response["Cache-Control"] = "private, no-cache"
         response["X-Robots-Tag"] = "noindex"
         set_response_etag(response)
-        return get_conditional_response(request._request, etag=response["ETag"], response=response)
+        return get_conditional_response(request._request, etag=response["ETag"], response=response) or response
