@@ -123,6 +123,16 @@ class Release(models.Model):
         return self.state in self.CLOSED_STATES
 
     @property
+    def checklist_upgradable(self) -> bool:
+        """Neither live nor closed: its templates may move to a newer version."""
+        return self.state != self.State.LIVE and not self.is_closed
+
+    @property
+    def production_may_start(self) -> bool:
+        """Approved or live: a production phase may start."""
+        return self.state in (self.State.APPROVED, self.State.LIVE)
+
+    @property
     def signoffs_final(self) -> bool:
         """Live or closed: its sign-offs can no longer be revoked."""
         return self.state == self.State.LIVE or self.is_closed
@@ -290,7 +300,7 @@ class AuditAction(models.TextChoices):
     ANNOUNCEMENT_SCHEDULED = "announcement.scheduled", _("Announcement scheduled")
     ANNOUNCEMENT_CANCELLED = "announcement.cancelled", _("Announcement cancelled")  # before/after: status
     ANNOUNCEMENT_SENT = "announcement.sent", _("Announcement sent")  # by the system; after: total, sent, failed
-    # target: the report (what it is); after: kind, language, email_stakeholders (a schedule's: by the system)
+    # target: the report (no text); after: kind, language, email_stakeholders (asked for; a schedule's aren't recorded)
     REPORT_REQUESTED = "report.requested", _("Readiness report requested")
 
     @classmethod

@@ -120,7 +120,7 @@ def release_template_upgrade(*, release: Release, slug: str, actor: User) -> dic
     with transaction.atomic():
         release = lock_release(release)
         require_open(release)
-        if release.state == Release.State.LIVE:
+        if not release.checklist_upgradable:
             raise Conflict(_("A live release's checklist can't be upgraded."), code="release_live")
         use = release.applied_templates.select_related("template").filter(slug=slug).first()
         if use is None:

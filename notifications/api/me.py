@@ -146,6 +146,7 @@ class CalendarFeedView(APIView):
         operation_id="calendar_feed",
         responses={
             (200, "text/calendar"): OpenApiResponse(OpenApiTypes.STR, description="The feed (RFC 5545)."),
+            304: OpenApiResponse(description="Not modified: If-None-Match names the feed's current ETag."),
             **errors(404),
         },
     )

@@ -277,13 +277,18 @@ def _renew(token: str) -> bool:
 
 
 def announcement_progress(*, announcement_id: int) -> Announcement | None:
-    """The counts taken from the rows; sending → sent when none is open."""
-    counts = Delivery.objects.filter(announcement_id=announcement_id).aggregate(
-        sent=Count("pk", filter=Q(status=Delivery.Status.SENT)),
-        failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
-        open=Count("pk", filter=Q(status__in=OPEN)),
-    )
+    """The counts taken from the rows; sending → sent when none is open. Callers take turns
+    (the row locked), so the last to count writes the final counts, and one alone marks it
+    sent and records that in the audit trail."""
     with transaction.atomic():
+        locked = Announcement.objects.select_for_update().filter(pk=announcement_id).values_list("pk", flat=True)
+        if not locked:
+            return None
+        counts = Delivery.objects.filter(announcement_id=announcement_id).aggregate(
+            sent=Count("pk", filter=Q(status=Delivery.Status.SENT)),
+            failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
+            open=Count("pk", filter=Q(status__in=OPEN)),
+        )
         Announcement.objects.filter(pk=announcement_id).update(sent=counts["sent"], failed=counts["failed"])
         finished = counts["open"] == 0 and Announcement.objects.filter(
             pk=announcement_id, status=Announcement.Status.SENDING

@@ -81,14 +81,15 @@ def report_request(
     return report
 
 
-def _audit_request(report: Report, actor: User | None) -> None:
-    mailed = ", mailed to the stakeholders" if report.email_stakeholders else ""
+def _audit_request(report: Report, actor: User) -> None:
+    """Someone asked for a report (a schedule's reports are not recorded: one a week for every
+    followed release would bury the trail). Its details are data (`after`), not text."""
     audit_record(
         action=AuditAction.REPORT_REQUESTED,
         actor=actor,
         target=report,
         release=report.release,
-        target_repr=f"PDF ({report.kind.replace('_', ' ')}, {report.language}){mailed}",
+        target_repr="",
         after={"kind": report.kind, "language": report.language, "email_stakeholders": report.email_stakeholders},
     )
 
@@ -168,7 +169,6 @@ def _scheduled(release: Release, *, kind: str, key: str) -> Report | None:
                 release=release, kind=kind, key=key, requested_by=None, email_stakeholders=True,
                 language=settings.LANGUAGE_CODE, time_zone=settings.TIME_ZONE,
             )  # fmt: skip
-            _audit_request(report, None)
             _queue(report.pk)
     except IntegrityError:
         return None

@@ -78,7 +78,7 @@ def phase_transition(*, phase: Phase, actor: User, to: str) -> Phase:
             release, message=_("The release is %(state)s.") % {"state": release.get_state_display().lower()}
         )
         starts_production = to == Phase.State.IN_PROGRESS and phase.production
-        if starts_production and release.state not in (S.APPROVED, S.LIVE):
+        if starts_production and not release.production_may_start:
             raise Conflict(
                 _("A production phase can start only once the release is approved."),
                 code="transition_refused",

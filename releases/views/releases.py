@@ -33,6 +33,7 @@ from ..forms import PhaseForm, PhaseTransitionForm, ReleaseFilterForm, ReleaseFo
 from ..models import Release
 from ..readiness import approval_failures
 from ..services.transitions import TRANSITIONS
+from ..state import require_not_closed
 from .checklist_rows import checklist_rows
 
 PAGE_SIZE = 25
@@ -134,6 +135,11 @@ def release_preview(request: AuthedRequest) -> HttpResponse:
 @page
 def release_edit(request: AuthedRequest, pk: int) -> HttpResponse:
     release = _release(request, pk, manage=True)
+    try:
+        require_not_closed(release)
+    except DomainError as error:  # a closed release offers no Edit; a bookmark says why
+        _refused(request, error)
+        return redirect("release-detail", pk=release.pk)
     form = ReleaseForm(request.POST or None, projects=selectors.projects_for(request.user), editing=release,
                        initial=ReleaseForm.initial_for(release))  # fmt: skip
     if request.method == "POST" and form.is_valid():
@@ -217,7 +223,7 @@ def release_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         **_live_context(request, release),
         "managers": [people.get(pk, "?") for pk in release.manager_ids],  # type: ignore[attr-defined]
         "stakeholders": [people.get(pk, "?") for pk in release.stakeholder_ids],  # type: ignore[attr-defined]
-        "upgrades": selectors.template_upgrades(release),
+        "upgrades": selectors.template_upgrades(release) if release.checklist_upgradable else [],
         "audit": audit,
         "kind": kind,
         "audit_kinds": _audit_kinds(),
