@@ -164,6 +164,17 @@ def postgresql(db):
     return connection
 
 
+def _die_with_this_run() -> None:
+    """In the worker, before it starts (Linux): SIGTERM when the test run that started it
+    ends in any way, killed included. A worker left behind would go on taking the next run's
+    tasks from the same Redis database, with this run's settings."""
+    if sys.platform == "linux":
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_worker(env: dict[str, str], name: str = "test") -> subprocess.Popen:
     """A Celery worker process (solo pool) with this environment."""
     return subprocess.Popen(
@@ -184,6 +195,7 @@ def start_worker(env: dict[str, str], name: str = "test") -> subprocess.Popen:
         ],
         cwd=ROOT,
         env=env,
+        preexec_fn=_die_with_this_run,
     )
 
 
@@ -204,6 +216,12 @@ def celery_worker(django_db_setup, django_db_blocker, smtp_receiver):
         "REDIS_URL": settings.REDIS_URL,
         "EMAIL_URL": f"smtp://127.0.0.1:{smtp_receiver.port}",
     }
+    others = [name for reply in app.control.ping(timeout=1) for name in reply]
+    if others:
+        pytest.fail(
+            f"Celery workers already take tasks from {settings.REDIS_URL}: {', '.join(others)}. Stop them (a test "
+            "run killed earlier can leave its worker behind) or give this run another database (TEST_REDIS_URL)."
+        )
     app.control.purge()
     proc = start_worker(env)
     try:
