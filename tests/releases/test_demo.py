@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from approvals.models import ChecklistItem, Delegation, SignOff
 from approvals.selectors import checklist_for_release
+from notifications.permissions import audiences_for_release
 from releases.models import AuditEvent, FreezeWindow, Phase, Project, Release
 from releases.selectors import release_list
 from tests.factories import UserFactory
@@ -184,6 +185,13 @@ class TestDemoData:
         )
         # The draft is planned into the freeze, so its page can show the clash.
         assert by_state("draft").go_live_at.weekday() == 4
+
+    def test_demo_has_an_audience_in_each_language_to_announce_to(self, demo):
+        manager = get_user_model().objects.get(username="manager")
+        for release, language in (("Billing", "en"), ("Mobile app", "cs")):
+            [audience] = audiences_for_release(manager, Release.objects.filter(name=release).first())
+            assert audience.language == language
+            assert audience.members.count() >= 2
 
     def test_demo_evidence_links_point_at_ci(self, demo):
         urls = set(ChecklistItem.objects.exclude(evidence_url="").values_list("evidence_url", flat=True))

@@ -21,6 +21,7 @@ from django.db import transaction
 
 from approvals.services import item_update
 from config.domain import DomainError
+from notifications.services.audiences import audience_create
 from releases.models import Phase, Project, Release
 from releases.scenario import Scenario
 from releases.selectors import release_list
@@ -185,6 +186,11 @@ class DemoLoader(Scenario):
         )
         # Security is away for two weeks; security2 signs on his behalf.
         self.delegate("security", "security2", "Security", starts_at=self.now, ends_at=self.now + dt.timedelta(days=14))
+        # End users to announce downtime to (a release's Announce), one audience in each language.
+        audience_create(actor=self.u("manager"), name="Billing customers", project=billing, language="en",
+                        addresses=["alice@example.com", "bob@example.com", "carol@example.org"])  # fmt: skip
+        audience_create(actor=self.u("manager"), name="Uživatelé mobilní aplikace", project=mobile, language="cs",
+                        addresses=["jana@example.cz", "petr@example.cz"])  # fmt: skip
         releases = [
             self.billing_draft(billing),
             self.billing_in_progress(billing),
