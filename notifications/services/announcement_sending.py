@@ -40,7 +40,7 @@ from releases.models import AuditAction
 from ..mail import TransportError, smtp_failure
 from ..models import Announcement, AnnouncementDelivery
 from .announcement_messages import Messages
-from .announcements import announcement_audit
+from .announcements import announcement_audit, announcement_kinds
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +88,18 @@ def announcement_start(*, announcement_id: int) -> bool:
 
     now = timezone.now()
     with transaction.atomic():
-        started = Announcement.objects.filter(
-            pk=announcement_id, status=Announcement.Status.SCHEDULED, send_at__lte=now
-        ).update(status=Announcement.Status.SENDING, started_at=now)
-        if not started:
+        due = (
+            Announcement.objects.select_for_update(of=("self",))
+            .select_related("release")
+            .filter(pk=announcement_id, status=Announcement.Status.SCHEDULED, send_at__lte=now)
+            .first()
+        )
+        if due is None:
             return False
+        if due.kind not in announcement_kinds(due.release):  # the release was cancelled or rolled back since
+            _cancel_as_moot(due, now)
+            return False
+        Announcement.objects.filter(pk=announcement_id).update(status=Announcement.Status.SENDING, started_at=now)
         audience_id = Announcement.objects.filter(pk=announcement_id).values_list("audience_id", flat=True).get()
         if audience_id is not None:
             sql = _INSERT.format(delivery=Delivery._meta.db_table, member=AudienceMember._meta.db_table)
@@ -105,6 +112,20 @@ def announcement_start(*, announcement_id: int) -> bool:
     if not batches:
         announcement_progress(announcement_id=announcement_id)
     return True
+
+
+def _cancel_as_moot(announcement: Announcement, now: dt.datetime) -> None:
+    """Not sent: what it announces no longer holds (customers would be told of a downtime that
+    will not happen). Recorded as cancelled by the system, with the release's state."""
+    Announcement.objects.filter(pk=announcement.pk).update(status=Announcement.Status.CANCELLED, finished_at=now)
+    announcement.status = Announcement.Status.CANCELLED
+    announcement_audit(
+        announcement,
+        AuditAction.ANNOUNCEMENT_CANCELLED,
+        None,
+        before={"status": Announcement.Status.SCHEDULED},
+        after={"status": Announcement.Status.CANCELLED, "release_state": announcement.release.state},
+    )
 
 
 def _claim(announcement_id: int, batch: int) -> tuple[str, list[tuple[int, str]]]:

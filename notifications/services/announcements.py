@@ -103,23 +103,51 @@ class Draft:
     send_at: dt.datetime
 
 
+def announcement_kinds(release: Release) -> list[str]:
+    """What the release may still announce: nothing once cancelled or rolled back (there is
+    no downtime ahead and nothing was released), only that it was released once completed."""
+    S = Release.State
+    if release.state in (S.CANCELLED, S.ROLLED_BACK):
+        return []
+    if release.state == S.COMPLETED:
+        return [Announcement.Kind.RELEASED]
+    return list(Announcement.Kind.values)
+
+
+def _check_kind(release: Release, kind: Any) -> str:
+    if kind not in Announcement.Kind.values:
+        raise Invalid.field("kind", _("One of: %(kinds)s.") % {"kinds": ", ".join(Announcement.Kind.values)})
+    allowed = announcement_kinds(release)
+    state = release.get_state_display().lower()
+    if not allowed:
+        raise Conflict(
+            _("The release is %(state)s: it has nothing to announce.") % {"state": state}, code="release_closed"
+        )
+    if kind not in allowed:
+        raise Invalid.field(
+            "kind",
+            _("The release is %(state)s: announce only that it was released.") % {"state": state},
+            code="kind_not_allowed",
+        )
+    return str(kind)
+
+
 def _draft(
     *, release: Release, actor: User, audience: Audience, kind: Any, subject: Any, body: Any, send_at: Any
 ) -> Draft:
     require_manager(actor, release)
+    kind = _check_kind(release, kind)
     if not permissions.audiences_for_release(actor, release).filter(pk=getattr(audience, "pk", 0) or 0).exists():
         raise Invalid.field(
             "audience", _("Choose an audience of the release's project or a global one."), code="unknown_audience"
         )
-    if kind not in Announcement.Kind.values:
-        raise Invalid.field("kind", _("One of: %(kinds)s.") % {"kinds": ", ".join(Announcement.Kind.values)})
     subject = clean_text("subject", subject, max_length=200, required=True)
     body = clean_text("body", body, max_length=20000, required=True)
     _check_placeholders("subject", subject, release)
     _check_placeholders("body", body, release)
     now = timezone.now()
     when = clean_aware("send_at", send_at)
-    return Draft(release, audience, str(kind), subject, body, now if when is None or when < now else when)
+    return Draft(release, audience, kind, subject, body, now if when is None or when < now else when)
 
 
 def announcement_preview(

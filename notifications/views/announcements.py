@@ -26,7 +26,14 @@ from releases.permissions import access_release, projects_administered_by, relea
 from .. import permissions
 from ..api.announcements import audiences_counted
 from ..models import Announcement, Audience
-from ..services.announcements import announcement_cancel, announcement_create, announcement_preview, placeholder_help
+from ..services.announcements import (
+    announcement_cancel,
+    announcement_create,
+    announcement_kinds,
+    announcement_preview,
+    announcement_render,
+    placeholder_help,
+)
 from ..services.audiences import (
     ImportReport,
     audience_create,
@@ -202,17 +209,23 @@ class AnnouncementForm(forms.Form):
         help_text=gettext_lazy("Empty: now. In your time zone."),
     )
 
-    def __init__(self, *args: Any, audiences: QuerySet[Audience], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, audiences: QuerySet[Audience], kinds: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["audience"].queryset = audiences  # type: ignore[attr-defined]
+        self.fields["kind"].choices = [(k, label) for k, label in Announcement.Kind.choices if k in kinds]  # type: ignore[attr-defined]
         self.fields["body"].help_text = _("Placeholders: %(names)s") % {"names": placeholder_help()}
 
 
 @page
 def announcement_new(request: AuthedRequest, pk: int) -> HttpResponse:
     release = access_release(request.user, pk, manage=True)
+    kinds = announcement_kinds(release)
+    if not kinds:  # the page offers no Announce then; a bookmark says why
+        state = release.get_state_display().lower()
+        messages.error(request, _("The release is %(state)s: it has nothing to announce.") % {"state": state})
+        return redirect("release-detail", release.pk)
     audiences = permissions.audiences_for_release(request.user, release).order_by("name", "id")
-    form = AnnouncementForm(request.POST or None, audiences=audiences)
+    form = AnnouncementForm(request.POST or None, audiences=audiences, kinds=kinds)
     preview = None
     if request.method == "POST" and form.is_valid():
         args = {"release": release, "actor": request.user, **form.cleaned_data}
@@ -221,7 +234,8 @@ def announcement_new(request: AuthedRequest, pk: int) -> HttpResponse:
                 preview = announcement_preview(**args)
             else:
                 announcement = announcement_create(**args)
-                messages.success(request, _("Announcement scheduled."))
+                later = announcement.send_at > timezone.now()
+                messages.success(request, _("Announcement scheduled.") if later else _("Announcement being sent."))
                 return redirect("announcement-detail", announcement.pk)
         except DomainError as error:
             form_errors(form, error)
@@ -247,7 +261,16 @@ def _announcement_context(request: AuthedRequest, pk: int) -> dict[str, Any]:
         poll = "2s"
     elif announcement.status == Announcement.Status.SCHEDULED:
         poll = "60s"
-    return {"announcement": announcement, "percent": percent, "poll": poll}
+    subject, body = announcement_render(announcement)
+    waiting = announcement.audience.members.filter(unsubscribed_at__isnull=True).count() if announcement.audience else 0
+    return {
+        "announcement": announcement,
+        "subject": subject,
+        "body": body,
+        "waiting": waiting,
+        "percent": percent,
+        "poll": poll,
+    }
 
 
 @page

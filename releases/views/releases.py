@@ -27,6 +27,7 @@ from checklists.models import Category
 from config.domain import DomainError, Forbidden
 from config.web import AuthedRequest, dry_run, failure_messages, form_errors, page
 from notifications.selectors import failed_deliveries
+from notifications.services.announcements import announcement_kinds
 
 from .. import permissions, selectors, services
 from ..forms import PhaseForm, PhaseTransitionForm, ReleaseFilterForm, ReleaseForm, TransitionForm
@@ -228,6 +229,7 @@ def release_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         "kind": kind,
         "audit_kinds": _audit_kinds(),
         "failed_deliveries": _failed_deliveries(request, release),
+        "may_announce": bool(announcement_kinds(release)),
     }
     if request.htmx and request.GET.get("part") == "audit":
         return render(request, "releases/release_detail.html#audit", context)

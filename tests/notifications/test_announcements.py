@@ -14,6 +14,8 @@ from notifications.models import Announcement, AnnouncementDelivery
 from notifications.services.announcement_sending import announcement_send_batch, announcement_start
 from notifications.services.announcements import announcement_cancel, announcement_create, announcement_preview
 from notifications.services.audiences import audience_create
+from releases import services
+from releases.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -241,7 +243,8 @@ def test_composer_previews_in_the_audiences_language_then_schedules(client, wind
     announcement = Announcement.objects.get()
     assert response["Location"] == f"/announcements/{announcement.pk}/"
     page = client.get(response["Location"]).content.decode()
-    assert "0 of 0 sent" in page
+    assert "<h1>Odstávka Billing</h1>" in page  # as the addresses get it, not the placeholders
+    assert "to 1 address" in page
     assert 'hx-trigger="every 2s"' in page
 
 
@@ -289,10 +292,61 @@ def test_the_announcement_page_polls_its_progress_while_sending(client, windowed
     Announcement.objects.filter(pk=announcement.pk).update(sent=1)
     client.force_login(contributor)  # a project member sees it
     fragment = client.get(f"/announcements/{announcement.pk}/progress/").content.decode()
-    assert "1 of 2 sent" in fragment
+    assert "1 of 2 delivered" in fragment
     assert 'hx-trigger="every 2s"' in fragment
     assert "Cancel announcement" not in client.get(f"/announcements/{announcement.pk}/").content.decode()
     announcement_send_batch(announcement_id=announcement.pk, batch=0)
     done = client.get(f"/announcements/{announcement.pk}/progress/").content.decode()
-    assert "2 of 2 sent" in done
+    assert "2 of 2 delivered" in done
     assert "hx-trigger" not in done  # finished: no more polling
+
+
+def test_a_cancelled_or_rolled_back_release_announces_nothing_and_a_completed_one_only_its_release(
+    client, windowed, manager, audience
+):
+    client.force_login(manager)
+    services.release_transition(release=windowed, actor=manager, to="cancelled", reason="Dropped")
+    windowed.refresh_from_db()
+    with pytest.raises(Conflict) as refused:
+        _create(windowed, manager, audience, kind="released")
+    assert refused.value.code == "release_closed"
+    assert f"/releases/{windowed.pk}/announce/" not in client.get(f"/releases/{windowed.pk}/").content.decode()
+    response = client.get(f"/releases/{windowed.pk}/announce/", follow=True)
+    assert response.redirect_chain == [(f"/releases/{windowed.pk}/", 302)]
+    assert "The release is cancelled: it has nothing to announce." in response.content.decode()
+    windowed.state = "completed"  # as if it had gone live and been completed
+    windowed.save(update_fields=["state"])
+    with pytest.raises(Invalid) as refused:
+        _create(windowed, manager, audience, kind="downtime")
+    assert refused.value.fields["kind"] == ["The release is completed: announce only that it was released."]
+    assert _create(windowed, manager, audience, kind="released").kind == "released"
+    form = client.get(f"/releases/{windowed.pk}/announce/").content.decode()
+    assert 'value="released"' in form
+    assert 'value="downtime"' not in form
+    assert not Announcement.objects.filter(kind="downtime").exists()
+
+
+def test_a_downtime_scheduled_before_its_release_was_cancelled_is_not_sent(windowed, manager, audience):
+    announcement = _create(windowed, manager, audience, send_at=timezone.now() + dt.timedelta(seconds=1))
+    services.release_transition(release=windowed, actor=manager, to="cancelled", reason="Dropped")
+    Announcement.objects.filter(pk=announcement.pk).update(send_at=timezone.now())  # its time has come
+    assert announcement_start(announcement_id=announcement.pk) is False
+    announcement.refresh_from_db()
+    assert announcement.status == "cancelled"
+    assert not AnnouncementDelivery.objects.filter(announcement=announcement).exists()
+    assert mail.outbox == []
+    event = AuditEvent.objects.get(action="announcement.cancelled")
+    assert (event.actor_name, event.after) == ("system", {"status": "cancelled", "release_state": "cancelled"})
+
+
+def test_the_page_of_a_sent_announcement_says_how_many_were_delivered_and_when(client, windowed, manager, audience):
+    announcement = _create(windowed, manager, audience, subject="{release} {version} maintenance")
+    announcement_start(announcement_id=announcement.pk)
+    announcement_send_batch(announcement_id=announcement.pk, batch=0)
+    client.force_login(manager)
+    page = client.get(f"/announcements/{announcement.pk}/").content.decode()
+    n = audience.members.count()
+    assert f"{n} of {n} delivered" in page
+    assert "Sent at" in page
+    assert "Send at" not in page
+    assert "<h1>Billing 2.0 maintenance</h1>" in page
