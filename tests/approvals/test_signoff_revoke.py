@@ -142,3 +142,14 @@ def test_audit_events_cannot_be_edited_or_deleted(release, approval):
 
     event.refresh_from_db()
     assert event.action == "signoff.approved"
+
+
+@pytest.mark.django_db
+def test_the_item_page_offers_to_revoke_a_standing_approval_but_not_a_stale_one(client, approval, done, qa):
+    client.force_login(qa)
+    page = f"/items/{approval.item_id}/"
+    assert "Revoke my sign-off" in client.get(page).content.decode()
+    done(approval.item, evidence_url="https://ci.example.com/build/2")  # new evidence: the approval goes stale
+    text = client.get(page).content.decode()
+    assert "stale: the item changed since" in text
+    assert "Revoke my sign-off" not in text

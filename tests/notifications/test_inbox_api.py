@@ -24,8 +24,8 @@ def test_inbox_lists_my_notifications_newest_first_with_text_and_link(api_client
     assert answer.status_code == 200
     rows = answer.json()["results"]
     assert [row["text"] for row in rows] == [
-        "“Runbook” waits for a QA sign-off",
-        "“Backups” waits for a QA sign-off",
+        "“Runbook” waits for sign-off by QA",
+        "“Backups” waits for sign-off by QA",
     ]
     assert rows[0]["url"].startswith("http://127.0.0.1:8000/items/")
     assert rows[0]["event"] == "item_awaiting_signoff"

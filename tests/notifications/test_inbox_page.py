@@ -16,8 +16,8 @@ def told(scenario, make_item, contributor, qa, qa2, done):
 def test_inbox_shows_what_i_was_told_and_the_unread_count(client, told, qa):
     client.force_login(qa)
     page = client.get("/inbox/").content.decode()
-    assert "“Backups” waits for a QA sign-off" in page
-    assert "“Runbook” waits for a QA sign-off" in page
+    assert "“Backups” waits for sign-off by QA" in page
+    assert "“Runbook” waits for sign-off by QA" in page
     assert 'class="badge" aria-label="2 unread">2</span>' in page
 
 

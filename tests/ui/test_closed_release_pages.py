@@ -67,6 +67,7 @@ def _item_pages(client, item, *people):
 def test_an_open_release_offers_its_changes(client, release, signed, manager, contributor, qa):
     offers, page = _release_page(client, manager, release)
     assert offers == list(RELEASE_PAGE_OFFERS)
+    assert "data-countdown" in page  # the go-live ahead
     assert "Start Production" not in page  # refused until the release is approved
     assert "starts once the release is approved" in page
     assert _item_pages(client, signed, manager, contributor, qa) == (set(ITEM_PAGE_OFFERS), {0})
@@ -94,6 +95,8 @@ def test_a_closed_release_offers_none_and_says_why_once(client, release, signed,
     offers, page = _release_page(client, manager, release)
     assert offers == []
     assert "Start " not in page
+    assert f"The release is {release.get_state_display().lower()}." in page
+    assert "data-countdown" not in page  # nothing to count down to or from any more
     assert _item_pages(client, signed, manager, contributor, qa) == (set(), {1})
 
 
