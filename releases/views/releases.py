@@ -224,7 +224,10 @@ def release_detail(request: AuthedRequest, pk: int) -> HttpResponse:
         **_live_context(request, release),
         "managers": [people.get(pk, "?") for pk in release.manager_ids],  # type: ignore[attr-defined]
         "stakeholders": [people.get(pk, "?") for pk in release.stakeholder_ids],  # type: ignore[attr-defined]
-        "upgrades": selectors.template_upgrades(release) if release.checklist_upgradable else [],
+        # Only its managers can act on a newer template version: others aren't shown the card.
+        "upgrades": selectors.template_upgrades(release)
+        if release.checklist_upgradable and request.user.pk in release.manager_ids  # type: ignore[attr-defined]
+        else [],
         "audit": audit,
         "kind": kind,
         "audit_kinds": _audit_kinds(),

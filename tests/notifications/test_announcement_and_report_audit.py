@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from config.domain import Conflict
+from notifications.models import Announcement
 from notifications.services import report_request, reports_schedule
 from notifications.services.announcement_sending import (
     announcement_progress,
@@ -80,6 +81,12 @@ def test_the_timeline_shows_and_filters_them_to_members_only(client, release, ma
     announcements = client.get(f"/releases/{release.pk}/?kind=announcement&part=audit", HTTP_HX_REQUEST="true")
     text = announcements.content.decode()
     assert "Announcement scheduled: Billing maintenance" in text
+    announcement = Announcement.objects.get()
+    assert announcement_start(announcement_id=announcement.pk)
+    announcement_send_batch(announcement_id=announcement.pk, batch=0)
+    n = audience.members.count()
+    sent = client.get(f"/releases/{release.pk}/?kind=announcement&part=audit", HTTP_HX_REQUEST="true").content.decode()
+    assert f"Announcement sent: Billing maintenance ({n} of {n} delivered)" in sent
     assert "Readiness report requested" not in text
     reports = client.get(f"/releases/{release.pk}/?kind=report&part=audit", HTTP_HX_REQUEST="true").content.decode()
     assert "<strong>qa</strong> · Readiness report requested</li>" in reports

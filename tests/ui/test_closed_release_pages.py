@@ -73,6 +73,7 @@ def test_an_open_release_offers_its_changes(client, release, signed, manager, co
     assert _item_pages(client, signed, manager, contributor, qa) == (set(ITEM_PAGE_OFFERS), {0})
     services.release_transition(release=release, actor=manager, to=S.APPROVED)
     assert "Start Production" in _release_page(client, manager, release)[1]
+    assert "Newer template versions" not in _page(client, qa, f"/releases/{release.pk}/")  # nothing qa can do
 
 
 def _close(release, manager, path):
