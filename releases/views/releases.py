@@ -372,8 +372,8 @@ def release_upgrade(request: AuthedRequest, pk: int, slug: str) -> HttpResponse:
             messages.success(request, _("Template upgraded to version %(v)s.") % {"v": summary.get("to_version", "")})
         return redirect("release-detail", pk=pk)
     try:
-        summary, problems = dry_run(upgrade), []
-    except DomainError as error:
-        summary, problems = {}, failure_messages(error)
-    return render(request, "releases/release_upgrade.html", {"release": release, "slug": slug, "summary": summary,
-                                                             "problems": problems})  # fmt: skip
+        summary = dry_run(upgrade)
+    except DomainError as error:  # refused (a live or closed release, say): back to the release, saying why
+        _refused(request, error)
+        return redirect("release-detail", pk=pk)
+    return render(request, "releases/release_upgrade.html", {"release": release, "slug": slug, "summary": summary})

@@ -107,3 +107,16 @@ def test_a_bookmarked_edit_page_of_a_closed_release_goes_back_with_why(client, r
     response = client.get(f"/releases/{release.pk}/edit/", follow=True)
     assert response.redirect_chain == [(f"/releases/{release.pk}/", 302)]
     assert "The release is cancelled; it can&#x27;t change." in response.content.decode()
+
+
+def test_the_upgrade_page_previews_on_an_open_release_and_goes_back_with_why_on_a_closed_one(
+    client, release, signed, manager
+):
+    client.force_login(manager)
+    upgrade = f"/releases/{release.pk}/upgrade/{EXTRA['slug']}/"
+    preview = client.get(upgrade).content.decode()
+    assert "From version 1 to 2." in preview
+    _close(release, manager, [S.CANCELLED])
+    response = client.get(upgrade, follow=True)
+    assert response.redirect_chain == [(f"/releases/{release.pk}/", 302)]
+    assert '<li class="message error">The release is cancelled.</li>' in response.content.decode()
