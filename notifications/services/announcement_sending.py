@@ -100,7 +100,7 @@ def announcement_start(*, announcement_id: int) -> bool:
             _cancel_as_moot(due, now)
             return False
         Announcement.objects.filter(pk=announcement_id).update(status=Announcement.Status.SENDING, started_at=now)
-        audience_id = Announcement.objects.filter(pk=announcement_id).values_list("audience_id", flat=True).get()
+        audience_id = due.audience_id
         if audience_id is not None:
             sql = _INSERT.format(delivery=Delivery._meta.db_table, member=AudienceMember._meta.db_table)
             with connection.cursor() as cursor:
@@ -118,7 +118,6 @@ def _cancel_as_moot(announcement: Announcement, now: dt.datetime) -> None:
     """Not sent: what it announces no longer holds (customers would be told of a downtime that
     will not happen). Recorded as cancelled by the system, with the release's state."""
     Announcement.objects.filter(pk=announcement.pk).update(status=Announcement.Status.CANCELLED, finished_at=now)
-    announcement.status = Announcement.Status.CANCELLED
     announcement_audit(
         announcement,
         AuditAction.ANNOUNCEMENT_CANCELLED,
@@ -302,20 +301,27 @@ def announcement_progress(*, announcement_id: int) -> Announcement | None:
     (the row locked), so the last to count writes the final counts, and one alone marks it
     sent and records that in the audit trail."""
     with transaction.atomic():
-        locked = Announcement.objects.select_for_update().filter(pk=announcement_id).values_list("pk", flat=True)
-        if not locked:
+        announcement = (
+            Announcement.objects.select_for_update(of=("self",))
+            .select_related("release")
+            .filter(pk=announcement_id)
+            .first()
+        )
+        if announcement is None:
             return None
         counts = Delivery.objects.filter(announcement_id=announcement_id).aggregate(
             sent=Count("pk", filter=Q(status=Delivery.Status.SENT)),
             failed=Count("pk", filter=Q(status=Delivery.Status.FAILED)),
             open=Count("pk", filter=Q(status__in=OPEN)),
         )
-        Announcement.objects.filter(pk=announcement_id).update(sent=counts["sent"], failed=counts["failed"])
-        finished = counts["open"] == 0 and Announcement.objects.filter(
-            pk=announcement_id, status=Announcement.Status.SENDING
-        ).update(status=Announcement.Status.SENT, finished_at=timezone.now())
-        announcement = Announcement.objects.select_related("release").filter(pk=announcement_id).first()
-        if finished and announcement is not None:  # once: only one caller moves it from sending
+        announcement.sent, announcement.failed = counts["sent"], counts["failed"]
+        fields = ["sent", "failed"]
+        finished = counts["open"] == 0 and announcement.status == Announcement.Status.SENDING
+        if finished:  # under the lock: one caller alone sees it still sending
+            announcement.status, announcement.finished_at = Announcement.Status.SENT, timezone.now()
+            fields += ["status", "finished_at"]
+        announcement.save(update_fields=fields)
+        if finished:
             after = {"total": announcement.total, "sent": counts["sent"], "failed": counts["failed"]}
             announcement_audit(announcement, AuditAction.ANNOUNCEMENT_SENT, None, after=after)
     return announcement

@@ -114,19 +114,25 @@ def announcement_kinds(release: Release) -> list[str]:
     return list(Announcement.Kind.values)
 
 
-def _check_kind(release: Release, kind: Any) -> str:
-    if kind not in Announcement.Kind.values:
-        raise Invalid.field("kind", _("One of: %(kinds)s.") % {"kinds": ", ".join(Announcement.Kind.values)})
+def require_announceable(release: Release) -> list[str]:
+    """The kinds the release may announce; a Conflict when there are none."""
     allowed = announcement_kinds(release)
-    state = release.get_state_display().lower()
     if not allowed:
+        state = release.get_state_display().lower()
         raise Conflict(
             _("The release is %(state)s: it has nothing to announce.") % {"state": state}, code="release_closed"
         )
-    if kind not in allowed:
+    return allowed
+
+
+def _check_kind(release: Release, kind: Any) -> str:
+    if kind not in Announcement.Kind.values:
+        raise Invalid.field("kind", _("One of: %(kinds)s.") % {"kinds": ", ".join(Announcement.Kind.values)})
+    if kind not in require_announceable(release):
         raise Invalid.field(
             "kind",
-            _("The release is %(state)s: announce only that it was released.") % {"state": state},
+            _("The release is %(state)s: announce only that it was released.")
+            % {"state": release.get_state_display().lower()},
             code="kind_not_allowed",
         )
     return str(kind)

@@ -29,10 +29,10 @@ from ..models import Announcement, Audience
 from ..services.announcements import (
     announcement_cancel,
     announcement_create,
-    announcement_kinds,
     announcement_preview,
     announcement_render,
     placeholder_help,
+    require_announceable,
 )
 from ..services.audiences import (
     ImportReport,
@@ -219,10 +219,10 @@ class AnnouncementForm(forms.Form):
 @page
 def announcement_new(request: AuthedRequest, pk: int) -> HttpResponse:
     release = access_release(request.user, pk, manage=True)
-    kinds = announcement_kinds(release)
-    if not kinds:  # the page offers no Announce then; a bookmark says why
-        state = release.get_state_display().lower()
-        messages.error(request, _("The release is %(state)s: it has nothing to announce.") % {"state": state})
+    try:
+        kinds = require_announceable(release)
+    except DomainError as error:  # the page offers no Announce then; a bookmark says why
+        messages.error(request, error.message)
         return redirect("release-detail", release.pk)
     audiences = permissions.audiences_for_release(request.user, release).order_by("name", "id")
     form = AnnouncementForm(request.POST or None, audiences=audiences, kinds=kinds)
@@ -261,16 +261,10 @@ def _announcement_context(request: AuthedRequest, pk: int) -> dict[str, Any]:
         poll = "2s"
     elif announcement.status == Announcement.Status.SCHEDULED:
         poll = "60s"
-    subject, body = announcement_render(announcement)
-    waiting = announcement.audience.members.filter(unsubscribed_at__isnull=True).count() if announcement.audience else 0
-    return {
-        "announcement": announcement,
-        "subject": subject,
-        "body": body,
-        "waiting": waiting,
-        "percent": percent,
-        "poll": poll,
-    }
+    waiting = 0
+    if announcement.status == Announcement.Status.SCHEDULED and announcement.audience:
+        waiting = announcement.audience.members.filter(unsubscribed_at__isnull=True).count()
+    return {"announcement": announcement, "waiting": waiting, "percent": percent, "poll": poll}
 
 
 @page
@@ -278,6 +272,7 @@ def announcement_detail(request: AuthedRequest, pk: int) -> HttpResponse:
     context = _announcement_context(request, pk)
     announcement = context["announcement"]
     context["is_manager"] = releases_managed_by(request.user).filter(pk=announcement.release_id).exists()
+    context["subject"], context["body"] = announcement_render(announcement)  # as the addresses get it
     return render(request, "notifications/announcement_detail.html", context)
 
 
